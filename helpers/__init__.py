@@ -1,0 +1,1 @@
+"""大模型工程化之路 — the small helper package the lessons import."""

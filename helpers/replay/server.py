@@ -1,0 +1,322 @@
+"""The loopback replay server: answers DashScope requests from recordings.
+
+It runs in a daemon thread of the learner's own process (kernel or console program), on
+127.0.0.1 and an ephemeral port. Its thread never prints: ipykernel would route the text into
+whichever notebook cell runs next. Problems are kept in ``server.log`` instead.
+"""
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Protocol
+
+from . import wire
+from .store import RecordingStore
+
+STATUS_PATH = "/__replay__/status"
+KEPT_RESPONSE_HEADERS = ("content-type", "x-request-id", "retry-after", "x-dashscope-finished")
+
+
+@dataclass
+class IncomingRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    raw_body: bytes
+    body: Any
+    stream: bool
+
+    @property
+    def compatible(self) -> bool:
+        return wire.is_compatible(self.path)
+
+
+class Relay:
+    """Lets an upstream pass bytes to the waiting client as they arrive (record mode)."""
+
+    def __init__(self, handler: "_Handler"):
+        self._handler = handler
+        self.started = False
+
+    def head(self, status: int, headers: dict[str, str], streaming: bool) -> None:
+        self.started = True
+        self._handler.start_response(status, headers, streaming)
+
+    def chunk(self, data: bytes) -> None:
+        self._handler.write_chunk(data)
+
+
+class Upstream(Protocol):
+    """Fills a miss in record mode (the live service) or author mode (a spec)."""
+
+    source: str
+
+    def exchange(self, request: IncomingRequest, relay: Relay) -> dict: ...
+
+    # Optional: ``prefer(request, recorded) -> bool`` asks the upstream even when a
+    # recording matches (author mode: a spec with more replies than recorded).
+
+
+@dataclass
+class ServerLog:
+    requests: int = 0
+    misses: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class ReplayServer:
+    """Serves recordings; in record/author mode asks ``upstream`` on a miss and saves."""
+
+    def __init__(self, store: RecordingStore, *, speed: float = 1.0,
+                 upstream: Upstream | None = None, topic: str = "misc"):
+        self.store = store
+        self.speed = speed
+        self.upstream = upstream
+        self.topic = topic
+        self.log = ServerLog()
+        # Faults waiting to be served (lesson 05): each is (predicate, response dict).
+        self.faults: list[tuple[Callable[[IncomingRequest], bool], dict]] = []
+        self._lock = threading.Lock()
+        self._httpd: _HTTPServer | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self, port: int = 0) -> "ReplayServer":
+        self._httpd = _HTTPServer(("127.0.0.1", port), _Handler)
+        self._httpd.replay = self
+        thread = threading.Thread(target=self._httpd.serve_forever, name="llm-replay-server",
+                                  kwargs={"poll_interval": 0.2}, daemon=True)
+        thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    @property
+    def port(self) -> int:
+        assert self._httpd, "server not started"
+        return self._httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # -- faults ----------------------------------------------------------------------------
+    def push_fault(self, response: dict,
+                   when: Callable[[IncomingRequest], bool] = lambda r: True) -> None:
+        with self._lock:
+            self.faults.append((when, response))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self.faults.clear()
+
+    def _take_fault(self, request: IncomingRequest) -> dict | None:
+        with self._lock:
+            for i, (when, response) in enumerate(self.faults):
+                if when(request):
+                    del self.faults[i]
+                    return response
+        return None
+
+    def delay(self, ms: float) -> None:
+        if self.speed > 0 and ms > 0:
+            time.sleep(ms / 1000.0 / self.speed)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    replay: ReplayServer
+
+    def handle_error(self, request, client_address) -> None:  # noqa: ANN001
+        import traceback
+
+        self.replay.log.errors.append(traceback.format_exc(limit=3))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _HTTPServer
+    _chunked = False
+
+    def log_message(self, format: str, *args: Any) -> None:  # the thread never prints
+        pass
+
+    def do_GET(self) -> None:
+        if self.path == STATUS_PATH:
+            replay = self.server.replay
+            self.send_json(200, {"recordings": len(replay.store),
+                                 "files": [p.name for p in replay.store.files],
+                                 "requests": replay.log.requests,
+                                 "misses": len(replay.log.misses)})
+            return
+        self.handle_api()
+
+    def do_POST(self) -> None:
+        self.handle_api()
+
+    do_DELETE = do_POST
+
+    # -- the request -----------------------------------------------------------------------
+    def handle_api(self) -> None:
+        replay = self.server.replay
+        replay.log.requests += 1
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw.decode("utf-8")) if raw else None
+        except ValueError:
+            self.send_error_reply(400, "InvalidParameter", "请求体不是合法的 JSON。", compat_type=None)
+            return
+        path = self.path.split("?")[0]
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        stream = (headers.get("x-dashscope-sse", "").lower() == "enable"
+                  or (wire.is_compatible(path) and isinstance(body, dict)
+                      and bool(body.get("stream"))))
+        request = IncomingRequest(self.command, path, headers, raw, body, stream)
+
+        fault = replay._take_fault(request)
+        if fault is not None:
+            self.serve(fault, request)
+            return
+        prefer = getattr(replay.upstream, "prefer", None)
+        recorded = replay.store.count(request.method, path, stream, body)
+        wants_new = prefer is not None and prefer(request, recorded)
+        exchange = None if wants_new else replay.store.match(request.method, path, stream, body)
+        if exchange is not None:
+            self.serve(exchange["response"], request)
+            return
+        if replay.upstream is not None:
+            relay = Relay(self)
+            try:
+                exchange = replay.upstream.exchange(request, relay)
+            except Exception as exc:  # noqa: BLE001 - reported to the client, never printed
+                replay.log.errors.append(f"{type(exc).__name__}: {exc}")
+                if not relay.started:
+                    self.send_error_reply(502, "ReplayUpstreamError",
+                                          f"{replay.upstream.source} 上游出错：{exc}")
+                else:
+                    self.cut_connection()
+                return
+            replay.store.add(exchange, replay.topic)
+            if not relay.started:
+                self.serve(exchange["response"], request)
+            else:
+                self.finish_response()
+            return
+        self.send_miss(request)
+
+    # -- writing responses -----------------------------------------------------------------
+    def start_response(self, status: int, headers: dict[str, str], streaming: bool) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                self.send_header(name, value)
+        self._chunked = streaming
+        if streaming:
+            self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+    def write_chunk(self, data: bytes) -> None:
+        if not data:
+            return
+        if self._chunked:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        else:
+            self.wfile.write(data)
+        self.wfile.flush()
+
+    def finish_response(self) -> None:
+        if self._chunked:
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+
+    def cut_connection(self) -> None:
+        """Drop the connection mid-body, as a proxy that gives up would."""
+        self.close_connection = True
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def send_json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
+        payload = (data if isinstance(data, str) else wire.dumps(data)).encode("utf-8")
+        self.send_response(status)
+        merged = {"Content-Type": wire.JSON_CONTENT_TYPE, **(headers or {})}
+        for name, value in merged.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def serve(self, response: dict, request: IncomingRequest) -> None:
+        """Send a stored response: JSON body, or SSE events paced by their delay_ms."""
+        replay = self.server.replay
+        if response.get("refuse"):
+            self.cut_connection()
+            return
+        replay.delay(response.get("delay_ms", 0))
+        status = response["status"]
+        headers = dict(response.get("headers", {}))
+        try:
+            if "events" not in response:
+                body = response.get("body_text", response.get("body"))
+                self.send_json(status, body, headers)
+                return
+            self.start_response(status, headers, streaming=True)
+            cut_after = response.get("cut_after")
+            for n, event in enumerate(response["events"]):
+                if cut_after is not None and n >= cut_after:
+                    self.cut_connection()
+                    return
+                replay.delay(event.get("delay_ms", 0))
+                self.write_chunk(wire.encode_event(event, request.compatible).encode("utf-8"))
+            if cut_after is not None:
+                self.cut_connection()
+                return
+            self.finish_response()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client went away (e.g. KeyboardInterrupt)
+
+    def send_error_reply(self, status: int, code: str, message: str,
+                         compat_type: str | None = "invalid_request_error") -> None:
+        request_id = wire.new_request_id()
+        if wire.is_compatible(self.path):
+            body = wire.compat_error(code.lower(), message, request_id,
+                                     compat_type or "invalid_request_error")
+        else:
+            body = wire.native_error(code, message, request_id)
+        self.send_json(status, body, {"x-request-id": request_id})
+
+    def send_miss(self, request: IncomingRequest) -> None:
+        replay = self.server.replay
+        summary = describe_request(request)
+        nearest = replay.store.nearest(request.method, request.path, request.stream, request.body)
+        replay.log.misses.append(summary)
+        message = (f"回放模式下没有这条请求的录制（{summary}）。"
+                   + (f"最接近的录制在 {nearest} 处不同。" if nearest else "")
+                   + "回放只能重现录制过的请求；要问新问题，请在 .env 中设置 DASHSCOPE_API_KEY"
+                     " 并重新运行 helpers.setup() 切换到 live 模式（或设 LLM_MODE=record 录制）。")
+        self.send_error_reply(404, "ReplayMiss", message)
+
+
+def describe_request(request: IncomingRequest) -> str:
+    """A short Chinese description of a request: endpoint, model, stream, last message."""
+    body = request.body if isinstance(request.body, dict) else {}
+    parts = [request.path.rsplit("/", 2)[-2] + "/" + request.path.rsplit("/", 1)[-1]]
+    if body.get("model"):
+        parts.append(f"模型 {body['model']}")
+    parts.append("流式" if request.stream else "非流式")
+    messages = body.get("messages") or (body.get("input") or {}).get("messages") or []
+    if messages and isinstance(messages[-1], dict):
+        content = str(messages[-1].get("content", ""))
+        parts.append(f"最后一条消息「{content[:30]}{'…' if len(content) > 30 else ''}」")
+    return "，".join(parts)

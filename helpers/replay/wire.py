@@ -1,0 +1,209 @@
+"""DashScope wire formats: SSE frames and JSON bodies, byte for byte.
+
+Reference: shared/reference/dashscope-wire.md §1.4, §1.5, §3, §4. Used to serialise stored
+events on replay and to synthesise authored exchanges.
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any, Iterable, Iterator
+
+NATIVE_GENERATION = "/api/v1/services/aigc/text-generation/generation"
+NATIVE_EMBEDDING = "/api/v1/services/embeddings/text-embedding/text-embedding"
+COMPAT_CHAT = "/compatible-mode/v1/chat/completions"
+COMPAT_EMBEDDING = "/compatible-mode/v1/embeddings"
+
+SSE_CONTENT_TYPE = "text/event-stream;charset=UTF-8"
+JSON_CONTENT_TYPE = "application/json"
+
+
+def dumps(data: Any) -> str:
+    """Compact JSON with Chinese unescaped, as the live service sends it."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def is_compatible(path: str) -> bool:
+    return path.startswith("/compatible-mode/")
+
+
+def encode_event(event: dict, compatible: bool) -> str:
+    """One SSE event as text, ending with the blank line that dispatches it.
+
+    A stored event is either {"raw": text} (kept verbatim) or its fields:
+    native: id, event, comment (":HTTP_STATUS/200"), data — no space after the colon;
+    compatible: data only, with "data: " and a space.
+    """
+    if "raw" in event:
+        return event["raw"]
+    data = event["data"]
+    payload = data if isinstance(data, str) else dumps(data)
+    if compatible:
+        return f"data: {payload}\n\n"
+    lines = []
+    if "id" in event:
+        lines.append(f"id:{event['id']}")
+    if "event" in event:
+        lines.append(f"event:{event['event']}")
+    if "comment" in event:
+        lines.append(f":{event['comment']}")
+    lines.append(f"data:{payload}")
+    return "\n".join(lines) + "\n\n"
+
+
+def parse_events(text: str, compatible: bool) -> list[dict]:
+    """Split an SSE body into stored events, structured where that round-trips exactly."""
+    events = []
+    for block in text.split("\n\n"):
+        if not block.strip():
+            continue
+        raw = block + "\n\n"
+        event: dict[str, Any] = {}
+        for line in block.split("\n"):
+            if line.startswith(":"):
+                event["comment"] = line[1:]
+            elif ":" in line:
+                name, _, value = line.partition(":")
+                if name == "data":
+                    value = value[1:] if compatible and value.startswith(" ") else value
+                    try:
+                        event["data"] = json.loads(value)
+                    except ValueError:
+                        event["data"] = value
+                else:
+                    event[name] = value
+        if "data" not in event or encode_event(event, compatible) != raw:
+            event = {"raw": raw}
+        events.append(event)
+    return events
+
+
+# --- synthesis of authored replies -------------------------------------------------------
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4())
+
+
+def native_usage(input_tokens: int, output_tokens: int) -> dict:
+    return {
+        "total_tokens": input_tokens + output_tokens,
+        "output_tokens": output_tokens,
+        "input_tokens": input_tokens,
+        "prompt_tokens_details": {"cached_tokens": 0},
+    }
+
+
+def compat_usage(input_tokens: int, output_tokens: int) -> dict:
+    return {
+        "prompt_tokens": input_tokens,
+        "completion_tokens": output_tokens,
+        "total_tokens": input_tokens + output_tokens,
+        "prompt_tokens_details": {"cached_tokens": 0},
+    }
+
+
+def native_output(text: str, finish_reason: str, message_format: bool) -> dict:
+    if message_format:
+        return {"choices": [{"message": {"content": text, "role": "assistant"},
+                             "finish_reason": finish_reason}]}
+    return {"finish_reason": finish_reason, "text": text}
+
+
+def native_json(text: str, finish_reason: str, usage: tuple[int, int], request_id: str,
+                message_format: bool = True) -> dict:
+    return {"output": native_output(text, finish_reason, message_format),
+            "usage": native_usage(*usage), "request_id": request_id}
+
+
+def native_stream(pieces: list[tuple[str, int]], input_tokens: int, finish_reason: str,
+                  request_id: str, incremental: bool = True,
+                  message_format: bool = True) -> Iterator[dict]:
+    """Native SSE events: pieces are (text, tokens); finish_reason is the string "null"
+    until the closing frame; usage is cumulative on every frame."""
+    sent_text, sent_tokens, n = "", 0, 0
+    for piece, tokens in pieces:
+        n += 1
+        sent_text += piece
+        sent_tokens += tokens
+        content = piece if incremental else sent_text
+        yield {"id": str(n), "event": "result", "comment": "HTTP_STATUS/200",
+               "data": {"output": native_output(content, "null", message_format),
+                        "usage": native_usage(input_tokens, sent_tokens),
+                        "request_id": request_id}}
+    closing = "" if incremental else sent_text
+    yield {"id": str(n + 1), "event": "result", "comment": "HTTP_STATUS/200",
+           "data": {"output": native_output(closing, finish_reason, message_format),
+                    "usage": native_usage(input_tokens, sent_tokens),
+                    "request_id": request_id}}
+
+
+def compat_json(text: str, finish_reason: str, usage: tuple[int, int], model: str,
+                completion_id: str, created: int | None = None) -> dict:
+    return {"choices": [{"message": {"role": "assistant", "content": text},
+                         "finish_reason": finish_reason, "index": 0, "logprobs": None}],
+            "object": "chat.completion", "usage": compat_usage(*usage),
+            "created": created or int(time.time()), "system_fingerprint": None,
+            "model": model, "id": completion_id}
+
+
+def compat_stream(pieces: list[tuple[str, int]], input_tokens: int, finish_reason: str,
+                  model: str, completion_id: str, include_usage: bool,
+                  created: int | None = None) -> Iterator[dict]:
+    """OpenAI-compatible chunks: a role chunk, content chunks, a closing chunk,
+    an optional usage chunk, then data: [DONE]."""
+    created = created or int(time.time())
+
+    def chunk(delta: dict, finish: str | None) -> dict:
+        return {"data": {"choices": [{"delta": delta, "index": 0, "logprobs": None,
+                                      "finish_reason": finish}],
+                         "object": "chat.completion.chunk", "usage": None, "created": created,
+                         "system_fingerprint": None, "model": model, "id": completion_id}}
+
+    yield chunk({"content": "", "role": "assistant"}, None)
+    output_tokens = 0
+    for piece, tokens in pieces:
+        output_tokens += tokens
+        yield chunk({"content": piece}, None)
+    yield chunk({"content": ""}, finish_reason)
+    if include_usage:
+        yield {"data": {"choices": [], "object": "chat.completion.chunk",
+                        "usage": compat_usage(input_tokens, output_tokens), "created": created,
+                        "system_fingerprint": None, "model": model, "id": completion_id}}
+    yield {"data": "[DONE]"}
+
+
+def native_embedding(vectors: list[list[float]], tokens: int, request_id: str) -> dict:
+    return {"output": {"embeddings": [{"embedding": v, "text_index": i}
+                                      for i, v in enumerate(vectors)]},
+            "usage": {"total_tokens": tokens}, "request_id": request_id}
+
+
+def compat_embedding(vectors: list[list[float]], tokens: int, model: str,
+                     request_id: str) -> dict:
+    return {"data": [{"embedding": v, "index": i, "object": "embedding"}
+                     for i, v in enumerate(vectors)],
+            "model": model, "object": "list",
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}, "id": request_id}
+
+
+def native_error(code: str, message: str, request_id: str) -> dict:
+    return {"code": code, "message": message, "request_id": request_id}
+
+
+def compat_error(code: str, message: str, request_id: str,
+                 error_type: str = "invalid_request_error") -> dict:
+    return {"error": {"message": message, "type": error_type, "param": None, "code": code},
+            "request_id": request_id}
+
+
+def native_error_event(status: int, code: str, message: str, request_id: str,
+                       event_id: int = 1) -> dict:
+    """A mid-stream error frame (§1.5): event:error with the status in the comment line."""
+    return {"id": str(event_id), "event": "error", "comment": f"HTTP_STATUS/{status}",
+            "data": {"request_id": request_id, "code": code, "message": message}}
+
+
+def join_events(events: Iterable[dict], compatible: bool) -> str:
+    return "".join(encode_event(e, compatible) for e in events)
