@@ -16,6 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_MODEL = "qwen-plus"
+# Models the kit knows, with their context windows in tokens (input + output), from
+# https://help.aliyun.com/zh/model-studio/models (2026-11). Rolling aliases, not dated
+# snapshots, so lessons keep working when a snapshot retires. Add others via LLM_EXTRA_MODELS.
+MODELS = {
+    "qwen-plus": 131_072,
+    "qwen-flash": 1_000_000,
+    "qwen-turbo": 1_000_000,
+    "qwen-max": 32_768,
+    "qwen3-max": 262_144,
+    "qwen-long": 10_000_000,
+}
 MODES = ("live", "replay", "record", "author")  # author: kit maintainers write recordings
 REGIONS = {  # LLM_REGION → host; the key must come from the same region's console
     "cn": "https://dashscope.aliyuncs.com",
@@ -26,7 +37,7 @@ KIT_ROOT = Path(__file__).resolve().parents[1]
 # The SDKs refuse to send a request without some key; replay mode gives them this one.
 REPLAY_KEY = "replay-mode-no-key-needed"
 KIT_VARIABLES = ("DASHSCOPE_API_KEY", "LLM_MODE", "LLM_MODEL", "LLM_REGION",
-                 "LLM_REPLAY_SPEED", "LLM_TIMEOUT")
+                 "LLM_REPLAY_SPEED", "LLM_TIMEOUT", "LLM_EXTRA_MODELS")
 
 
 class ConfigError(ValueError):
@@ -167,6 +178,35 @@ def _point_sdks(settings: Settings) -> None:
     os.environ["DASHSCOPE_BASE_URL"] = settings.base_url  # 2.0 Client, read at construction
     os.environ["OPENAI_BASE_URL"] = settings.compatible_url  # openai SDK
     os.environ["OPENAI_API_KEY"] = key
+
+
+def known_models() -> dict[str, int]:
+    extra = os.environ.get("LLM_EXTRA_MODELS", "")
+    return {**MODELS, **{m.strip(): 131_072 for m in extra.split(",") if m.strip()}}
+
+
+def check_model(name: str) -> str:
+    """Refuse a model name the kit does not know, before anything is sent.
+
+    Dated snapshots of a known model (``qwen-plus-2025-07-28``) and ``-latest`` are accepted.
+    """
+    import re
+
+    from .errors import bad_input
+
+    base = re.sub(r"-(latest|\d{4}-\d{2}-\d{2})$", "", name.strip())
+    if base not in known_models():
+        close = [m for m in known_models() if m.split("-")[0] == base.split("-")[0]]
+        raise bad_input(f"未知的模型名 {name!r}。本课程认识：{'、'.join(known_models())}"
+                        + (f"（你是不是想用 {close[0]}？）" if close else "")
+                        + "。新模型请加到 .env 的 LLM_EXTRA_MODELS。")
+    return name.strip()
+
+
+def context_window(name: str) -> int:
+    import re
+
+    return known_models()[re.sub(r"-(latest|\d{4}-\d{2}-\d{2})$", "", name.strip())]
 
 
 def current() -> Settings:

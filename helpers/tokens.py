@@ -5,6 +5,7 @@ No network: the vocabulary file is part of the installed SDK. Nothing here print
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable, Mapping
@@ -72,7 +73,7 @@ PRICES: dict[str, Price] = {
     "qwen-max": Price(input_per_1k=0.0024, output_per_1k=0.0096),
 }
 
-MODES = ("live", "replay", "record")
+MODES = ("live", "replay", "record", "author")  # author: maintainers writing recordings, free
 # "record" calls the real API (and saves the answer for later replay), so it is billed like "live".
 _BILLED_MODES = ("live", "record")
 
@@ -108,10 +109,11 @@ def estimate_cost(usage: Mapping[str, int], model: str) -> float:
 
 
 def format_cny(amount: float) -> str:
-    """'¥0.000183'-style text: small costs keep their significant digits instead of showing ¥0.00."""
+    """'¥0.00019'-style text: two significant digits, so a tiny cost never shows as ¥0.00."""
     if amount == 0:
         return "¥0"
-    return "¥" + f"{amount:.6f}".rstrip("0").rstrip(".")
+    decimals = max(2, 1 - math.floor(math.log10(abs(amount))))
+    return "¥" + f"{amount:.{decimals}f}".rstrip("0").rstrip(".")
 
 
 # ---------------------------------------------------------------------------

@@ -42,8 +42,10 @@ class Spec:
     api: str | None = None
     ttfb_ms: int = 380
     name: str | None = None
+    model: str | None = None
+    error: dict | None = None  # {status, code, message}: answer with this error instead
 
-    def matches(self, messages: list[dict], api: str) -> bool:
+    def matches(self, messages: list[dict], api: str, model: str = "") -> bool:
         users = [m for m in messages if m.get("role") == "user"]
         last = str(users[-1].get("content", "")).strip() if users else ""
         system = next((str(m.get("content", "")) for m in messages if m.get("role") == "system"), "")
@@ -51,7 +53,8 @@ class Spec:
                 and (self.user_regex is None or re.search(self.user_regex, last) is not None)
                 and (self.system_contains is None or self.system_contains in system)
                 and (self.turns is None or self.turns == len(users))
-                and (self.api is None or self.api == api))
+                and (self.api is None or self.api == api)
+                and (self.model is None or self.model == model))
 
 
 class SpecError(ValueError):
@@ -65,8 +68,8 @@ def load_specs(folder: Path) -> list[Spec]:
     for path in sorted(Path(folder).glob("*.yaml")):
         entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
         for i, entry in enumerate(entries):
-            replies = entry.pop("replies", None) or [entry.pop("reply", None)]
-            if not all(isinstance(r, str) for r in replies):
+            replies = entry.pop("replies", None) or [entry.pop("reply", "")]
+            if not all(isinstance(r, str) for r in replies) or not (replies[0] or "error" in entry):
                 raise SpecError(f"{path.name} 第 {i + 1} 条：需要 reply 或 replies")
             specs.append(Spec(replies=[r.rstrip("\n") for r in replies],
                               origin=f"{path.name}#{i + 1}", **entry))
@@ -151,7 +154,8 @@ class AuthorUpstream:
                 messages = [{"role": "user", "content": inp["prompt"]}]
         messages = messages or []
         api = "compatible" if request.compatible else "native"
-        return next((s for s in self.specs if s.matches(messages, api)), None), messages
+        model = str(body.get("model", ""))
+        return next((s for s in self.specs if s.matches(messages, api, model)), None), messages
 
     def exchange(self, request: IncomingRequest, relay: Relay) -> dict:
         body = request.body if isinstance(request.body, dict) else {}
@@ -170,6 +174,8 @@ class AuthorUpstream:
         if spec is None:
             last = messages[-1].get("content", "") if messages else ""
             raise SpecError(f"没有匹配的 spec：最后一条消息「{last}」")
+        if spec.error:
+            return self._error(request, spec.error), f"{spec.origin} error {spec.error['code']}"
         key = spec.origin + wire.dumps(messages)
         turn = self._asked.get(key, 0)
         self._asked[key] = turn + 1
@@ -208,6 +214,14 @@ class AuthorUpstream:
         for n, event in enumerate(events):
             stored.append({"delay_ms": gaps[n] if n < len(gaps) else 0, **event})
         return {"status": 200, "headers": headers, "events": stored}, name
+
+    def _error(self, request: IncomingRequest, error: dict) -> dict:
+        request_id = wire.new_request_id()
+        status, code, message = int(error["status"]), error["code"], error["message"]
+        body = (wire.compat_error(error.get("compat_code", code), message, request_id)
+                if request.compatible else wire.native_error(code, message, request_id))
+        return {"status": status, "delay_ms": 150, "body": body,
+                "headers": {"Content-Type": wire.JSON_CONTENT_TYPE, "x-request-id": request_id}}
 
     def _embedding(self, request: IncomingRequest, body: dict) -> dict:
         from ..tokens import count_tokens

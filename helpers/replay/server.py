@@ -149,6 +149,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # the thread never prints
         pass
 
+    def send_response(self, code: int, message: str | None = None) -> None:
+        # Like BaseHTTPRequestHandler's, minus the "Server: BaseHTTP/0.6 Python/…" header,
+        # which DashScope never sends.
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+
     def do_GET(self) -> None:
         if self.path == STATUS_PATH:
             replay = self.server.replay
