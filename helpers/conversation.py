@@ -13,6 +13,8 @@ from .tokens import count_message_tokens
 
 _ROLE_NAMES = {"system": "系统提示", "user": "用户", "assistant": "助手"}
 _FORMAT_VERSION = 1
+# The course's shopping-assistant persona, used by lessons 02–06 and the console chat.
+DEFAULT_SYSTEM = "你是一家鞋服店铺的导购助手，回答简洁、友好、实用。"
 
 
 @dataclass(frozen=True)
