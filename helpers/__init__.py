@@ -1,20 +1,50 @@
 """大模型工程化之路 — the small helper package the lessons import.
 
-Lesson order: config (00) → doctor (00) → llm (01, 03) → conversation, tokens (02) →
-display (03, 06) → ending (04) → errors (05) → chat (06).
+The public API, and the module (in lesson order) where each name lives. Modules load on
+first use, so ``import helpers`` is instant and the console program never loads Jupyter.
 """
-from .config import DEFAULT_MODEL, Settings, mask_key, setup
-from .conversation import Conversation
-from .doctor import doctor
-from .ending import FAREWELL, EndDetector, is_goodbye
-from .errors import LLMError
-from .llm import Reply, chat, stream_chat
-from .tokens import METER, UsageMeter, count_message_tokens, count_tokens, estimate_cost
+from __future__ import annotations
 
-__all__ = [
-    "setup", "Settings", "DEFAULT_MODEL", "mask_key", "doctor",
-    "chat", "stream_chat", "Reply",
-    "Conversation", "count_tokens", "count_message_tokens", "estimate_cost", "UsageMeter", "METER",
-    "FAREWELL", "EndDetector", "is_goodbye",
-    "LLMError",
-]
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    # lesson 00: configuration and environment checks
+    "setup": "config", "Settings": "config", "DEFAULT_MODEL": "config", "mask_key": "config",
+    "doctor": "doctor",
+    # lesson 01 / 03: one call, one stream
+    "chat": "llm", "stream_chat": "llm", "Reply": "llm",
+    # lesson 02: history, tokens and cost
+    "Conversation": "conversation", "DEFAULT_SYSTEM": "conversation",
+    "count_tokens": "tokens", "count_message_tokens": "tokens", "estimate_cost": "tokens",
+    "UsageMeter": "tokens", "METER": "tokens",
+    # lesson 03: showing a stream
+    "print_stream": "display", "markdown_stream": "display",
+    # lesson 04: ending the conversation
+    "FAREWELL": "ending", "EndDetector": "ending", "is_goodbye": "ending",
+    # lesson 05: errors
+    "LLMError": "errors",
+}
+__all__ = list(_EXPORTS)
+
+if TYPE_CHECKING:  # for editors and type checkers; at run time names load on first use
+    from .config import DEFAULT_MODEL, Settings, mask_key, setup
+    from .conversation import DEFAULT_SYSTEM, Conversation
+    from .display import markdown_stream, print_stream
+    from .doctor import doctor
+    from .ending import FAREWELL, EndDetector, is_goodbye
+    from .errors import LLMError
+    from .llm import Reply, chat, stream_chat
+    from .tokens import METER, UsageMeter, count_message_tokens, count_tokens, estimate_cost
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'helpers' has no attribute {name!r}")
+    value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value  # e.g. helpers.doctor: the function, not the module of that name
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

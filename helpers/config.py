@@ -93,7 +93,20 @@ class Settings:
 
 
 _settings: Settings | None = None
-_os_values: dict[str, str] | None = None  # the OS environment as it was before any .env
+_os_values: dict[str, str] = {}  # values from the OS or set by the learner, before .env
+_written: dict[str, str] = {}  # what setup() itself last put into os.environ
+
+
+def _refresh_os_values() -> None:
+    """Notice variables changed since the last setup(): those are the learner's, not ours."""
+    for name in KIT_VARIABLES:
+        now = os.environ.get(name)
+        if name in _written and now == _written[name]:
+            continue
+        if now is None:
+            _os_values.pop(name, None)
+        else:
+            _os_values[name] = now
 
 
 def find_env_file() -> Path | None:
@@ -129,19 +142,18 @@ def setup(lesson: str | None = None, *, mode: str | None = None,
 
     ``lesson`` names the recordings file that record mode writes to (e.g. "01_first_call").
     """
-    global _settings, _os_values
-    if _os_values is None:
-        _os_values = {k: os.environ[k] for k in KIT_VARIABLES if k in os.environ}
+    global _settings
+    _refresh_os_values()
     env_file = find_env_file()
     from_file = read_env_file(env_file) if env_file else {}
     shadowed = [k for k, v in from_file.items() if k in _os_values and _os_values[k] != v]
     for name in KIT_VARIABLES:  # rebuild from the OS values, then let .env win
-        if name in from_file:
-            os.environ[name] = from_file[name]
-        elif name in _os_values:
-            os.environ[name] = _os_values[name]
-        else:
+        value = from_file.get(name, _os_values.get(name))
+        if value is None:
             os.environ.pop(name, None)
+            _written.pop(name, None)
+        else:
+            os.environ[name] = _written[name] = value
 
     key = os.environ.get("DASHSCOPE_API_KEY", "").strip() or None
     mode = (mode or os.environ.get("LLM_MODE") or ("live" if key else "replay")).strip().lower()
@@ -173,7 +185,7 @@ def _point_sdks(settings: Settings) -> None:
     key = settings.api_key if settings.mode in ("live", "record") else REPLAY_KEY
     dashscope.api_key = key
     dashscope.base_http_api_url = settings.base_url  # legacy SDK: read at every call
-    os.environ["DASHSCOPE_API_KEY"] = key
+    os.environ["DASHSCOPE_API_KEY"] = _written["DASHSCOPE_API_KEY"] = key
     os.environ["DASHSCOPE_HTTP_BASE_URL"] = settings.base_url  # legacy SDK in new processes
     os.environ["DASHSCOPE_BASE_URL"] = settings.base_url  # 2.0 Client, read at construction
     os.environ["OPENAI_BASE_URL"] = settings.compatible_url  # openai SDK

@@ -31,7 +31,12 @@ def canonical(body: Any) -> str:
 
 
 def request_key(method: str, path: str, stream: bool, body: Any) -> str:
-    return f"{method.upper()} {path.split('?')[0]} stream={bool(stream)} {canonical(body)}"
+    path = path.split("?")[0]
+    if isinstance(body, dict) and "stream" in body:
+        # OpenAI-compatible bodies carry the stream flag, which is already in the key:
+        # "stream": false and no "stream" at all are the same request.
+        body = {k: v for k, v in body.items() if k != "stream"}
+    return f"{method.upper()} {path} stream={bool(stream)} {canonical(body)}"
 
 
 def first_difference(a: Any, b: Any, where: str = "body") -> str | None:

@@ -1,0 +1,295 @@
+"""Tests for helpers.ending: rule families, normalization, strategies, CLI.
+
+Every example here was written for the kit (shoe-shop customer service).
+No test calls a model: the llm path is replaced by an injected classify.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from helpers import ending
+from helpers.ending import (FAREWELL, Decision, EndDetector, classification_messages, decide,
+                            evaluate, is_goodbye, normalize, parse_label, rules_decision)
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "notebooks" / "data" / "end_examples.jsonl"
+
+
+def test_farewell_text():
+    assert FAREWELL == "感谢您的咨询，再见"
+
+
+def test_course_examples():
+    assert is_goodbye("好的我知道了")
+    assert not is_goodbye("谢谢，再帮我查一下尺码")
+
+
+# --- one test per rule family: (text, family that must decide) -------------
+
+FAMILY_CASES = [
+    # closing:bye — farewell formulas
+    ("再见！", "closing:bye"), ("谢谢，拜拜～", "closing:bye"), ("好的，祝您工作顺利", "closing:bye"),
+    ("有问题再找你，谢谢", "closing:bye"), ("ok bye", "closing:bye"), ("see you next time", "closing:bye"),
+    ("Thanks, take care!", "closing:bye"),
+    # closing:done — nothing more to ask, with or without thanks
+    ("好的我知道了", "closing:done"), ("没有了", "closing:done"), ("就这样吧", "closing:done"),
+    ("不用了，谢谢", "closing:done"), ("暂时不需要了", "closing:done"), ("我的问题就这么多", "closing:done"),
+    ("谢谢！这就是我想知道的", "closing:done"), ("that's all", "closing:done"),
+    ("thank you, that's all i needed", "closing:done"), ("no thanks, i'm good", "closing:done"),
+    # closing:pleasant — "nice talking to you"
+    ("和你聊天很开心", "closing:pleasant"), ("it was great chatting with you today", "closing:pleasant"),
+    # closing:command — the user asks the program to stop
+    ("结束对话", "closing:command"), ("quit", "closing:command"),
+    # closing:thanks — thanks with nothing else
+    ("谢谢", "closing:thanks"), ("谢谢你的耐心解答！", "closing:thanks"), ("好嘞，辛苦了", "closing:thanks"),
+    ("thanks a lot, you've been very helpful", "closing:thanks"),
+]
+
+NEGATIVE_CASES = [
+    # negative:new_request — thanks or a closing followed by a request or a question
+    ("谢谢，再帮我查一下尺码", "negative:new_request"), ("谢谢，这双有42码吗？", "negative:new_request"),
+    ("没有了，不过我想问一下退货流程", "negative:new_request"), ("好的谢谢，那运费怎么算", "negative:new_request"),
+    ("谢谢你，这款能包邮不", "negative:new_request"), ("谢谢，但是鞋子有点挤脚", "negative:new_request"),
+    ("thanks, can you also check the size chart?", "negative:new_request"),
+    ("ok thanks, and what about the black pair", "negative:new_request"),
+    ("thanks. now find me a cheaper pair", "negative:new_request"),
+    # negative:zai — 再 that is not 再见
+    ("再来一双一样的", "negative:zai"), ("好的，再来两双", "negative:zai"), ("我再问最后一个问题", "negative:zai"),
+    # negative:quoted — the farewell is talked about, not said
+    ("他说“再见”是什么意思", "negative:quoted"), ("拜拜用日语怎么说", "negative:quoted"),
+    ("how do you say goodbye in French", "negative:quoted"), ('what does "ttyl" mean', "negative:quoted"),
+    # negative:meta_question — a question about ending
+    ("怎么结束对话？", "negative:meta_question"), ("how do i end this chat?", "negative:meta_question"),
+    # negative:answer_then_thanks — an answer, the thanks means "please"
+    ("42码，谢谢", "negative:answer_then_thanks"), ("size 9, thanks", "negative:answer_then_thanks"),
+    # ordinary requests: no closing at all
+    ("我想买一双跑鞋", "negative:new_request"), ("上周买的鞋开胶了", "no_closing"),
+]
+
+
+@pytest.mark.parametrize("text,family", FAMILY_CASES)
+def test_closing_families(text, family):
+    d = rules_decision(text)
+    assert (d.ends, d.rule, d.strategy) == (True, family, "rules")
+
+
+@pytest.mark.parametrize("text,family", NEGATIVE_CASES)
+def test_negative_families(text, family):
+    d = rules_decision(text)
+    assert (d.ends, d.rule) == (False, family)
+
+
+@pytest.mark.parametrize("text", ["好的", "嗯", "ok", "OK", "好吧", "嗯嗯"])
+def test_bare_acknowledgement_is_unclear(text):
+    d = rules_decision(text)
+    assert not d.ends and d.unclear and d.rule == "unclear:ack"
+
+
+@pytest.mark.parametrize("text", ["好的我知道了", "谢谢，再见", "没有了，谢谢", "that's all, thanks"])
+def test_clear_goodbye_is_confident(text):
+    assert not rules_decision(text).unclear
+
+
+def test_long_mixed_sentence_is_unclear():
+    d = rules_decision("谢谢，我收到的那双鞋子鞋底颜色和网页上图片展示的好像不太一样")
+    assert d.unclear
+
+
+# --- normalization -------------------------------------------------------------
+
+@pytest.mark.parametrize("raw,expected", [
+    ("ＯＫ，谢谢！", "ok,谢谢!"),                 # full width -> half width, case
+    ("谢谢 ， 再见 。", "谢谢,再见."),            # stray spaces before punctuation
+    ("  好的   我知道了  ", "好的我知道了"),
+    ("THANKS , Bye", "thanks,bye"),
+    ("That’s  all", "that's all"),              # curly apostrophe, repeated spaces
+])
+def test_normalize(raw, expected):
+    assert normalize(raw) == expected
+
+
+@pytest.mark.parametrize("variants", [
+    ["谢谢，再见", "谢谢 ， 再见 。", "谢谢,再见!"],
+    ["好的我知道了", "好的 我知道了", "好的，我知道了！"],
+    ["Thanks, bye", "THANKS,BYE", "Ｔｈａｎｋｓ，ｂｙｅ"],
+    ["谢谢，再帮我查一下尺码", "谢谢 ，再帮我查一下尺码 ？"],
+])
+def test_same_decision_after_normalization(variants):
+    assert len({rules_decision(v) for v in variants}) == 1
+
+
+# --- strategies ---------------------------------------------------------------
+
+class Spy:
+    """A stand-in for the model call: records the texts, answers or raises."""
+
+    def __init__(self, answer: bool = True, error: Exception | None = None) -> None:
+        self.calls: list[str] = []
+        self.answer, self.error = answer, error
+
+    def __call__(self, text: str) -> bool:
+        self.calls.append(text)
+        if self.error:
+            raise self.error
+        return self.answer
+
+
+def test_hybrid_clear_goodbye_makes_no_call():
+    spy = Spy()
+    d = EndDetector("hybrid", classify=spy).decide("好的我知道了")
+    assert d == Decision(True, "hybrid", "closing:done", False)
+    assert spy.calls == []
+
+
+def test_hybrid_clear_request_makes_no_call():
+    spy = Spy()
+    assert not EndDetector(classify=spy).decide("谢谢，再帮我查一下尺码").ends
+    assert spy.calls == []
+
+
+def test_hybrid_unclear_goes_to_classify():
+    spy = Spy(answer=True)
+    d = EndDetector("hybrid", classify=spy).decide("好的")
+    assert spy.calls == ["好的"]
+    assert (d.ends, d.rule, d.unclear) == (True, "llm", True)
+
+
+def test_hybrid_falls_back_when_classify_raises():
+    spy = Spy(error=ConnectionError("network down"))
+    d = EndDetector("hybrid", classify=spy).decide("好的")
+    assert spy.calls == ["好的"]
+    assert (d.ends, d.strategy, d.rule) == (False, "hybrid", "fallback:rules")
+
+
+def test_llm_strategy_always_asks_and_falls_back():
+    spy = Spy(answer=False)
+    d = EndDetector("llm", classify=spy).decide("再见")
+    assert (d.ends, d.rule, spy.calls) == (False, "llm", ["再见"])
+    d = EndDetector("llm", classify=Spy(error=RuntimeError("no recording"))).decide("再见")
+    assert (d.ends, d.rule) == (True, "fallback:rules")
+
+
+def test_rules_strategy_never_asks():
+    spy = Spy()
+    EndDetector("rules", classify=spy).decide("好的")
+    assert spy.calls == []
+
+
+def test_unknown_strategy_is_refused():
+    with pytest.raises(ValueError):
+        EndDetector("magic")
+
+
+def test_module_decide_falls_back_without_model(monkeypatch):
+    def no_model(text):
+        raise RuntimeError("回放里没有这条请求的录制")
+
+    monkeypatch.setattr(ending, "llm_classify", no_model)
+    assert decide("好的我知道了") == rules_decision("好的我知道了")
+    assert decide("嗯", "hybrid").rule == "fallback:rules"
+
+
+def test_llm_classify_uses_the_exact_messages(monkeypatch):
+    seen = {}
+
+    def fake_chat(messages, **params):
+        seen["messages"], seen["params"] = messages, params
+        return types.SimpleNamespace(text="END")
+
+    monkeypatch.setitem(sys.modules, "helpers.llm", types.SimpleNamespace(chat=fake_chat))
+    assert ending.llm_classify("好的") is True
+    assert seen["messages"] == classification_messages("好的")
+    assert seen["params"]["temperature"] == 0 and seen["params"]["max_tokens"] <= 10
+
+
+def test_classification_messages():
+    messages = classification_messages("谢谢，再帮我查一下尺码")
+    assert [m["role"] for m in messages] == ["system", "user"]
+    assert "END" in messages[0]["content"] and "CONTINUE" in messages[0]["content"]
+    assert "谢谢，再帮我查一下尺码" in messages[1]["content"]
+
+
+@pytest.mark.parametrize("reply,ends", [
+    ("END", True), ("CONTINUE", False), (" end\n", True), ("标签：CONTINUE。", False), ("结束", True),
+])
+def test_parse_label(reply, ends):
+    assert parse_label(reply) is ends
+
+
+@pytest.mark.parametrize("reply", ["", "不确定", "END or CONTINUE", "ENDING"])
+def test_parse_label_refuses_unclear_replies(reply):
+    with pytest.raises(ValueError):
+        parse_label(reply)
+
+
+# --- evaluation and the kit's examples -----------------------------------------
+
+CLI_ROWS = [  # rules: 3 tp, 1 fp, 1 fn, 2 tn (two labels are wrong on purpose)
+    {"text": "好的我知道了", "label": 1, "kind": "closing_plain"},
+    {"text": "谢谢，再见", "label": 1},
+    {"text": "没有了，谢谢", "label": 1},
+    {"text": "不用了，谢谢", "label": 0},
+    {"text": "谢谢，再帮我查一下尺码", "label": 1},
+    {"text": "这双有没有43码？", "label": 0},
+    {"text": "再来一双一样的", "label": 0, "note": "ignored"},
+]
+
+
+def test_evaluate_counts():
+    m = evaluate(CLI_ROWS, "rules")
+    assert (m["tp"], m["fp"], m["fn"], m["tn"], m["n"]) == (3, 1, 1, 2, 7)
+    assert m["precision"] == pytest.approx(0.75) and m["recall"] == pytest.approx(0.75)
+    assert m["f1"] == pytest.approx(0.75)
+
+
+def test_evaluate_empty():
+    assert evaluate([], "rules")["f1"] == 0.0
+
+
+def test_kit_examples_file():
+    rows = [json.loads(line) for line in EXAMPLES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(rows) >= 100
+    assert all({"text", "label", "kind"} <= set(r) and r["label"] in (0, 1) for r in rows)
+    assert sum(r["kind"].startswith("hard_negative") for r in rows) * 3 >= len(rows)
+    texts = {r["text"]: r["label"] for r in rows}
+    assert texts["好的我知道了"] == 1 and texts["谢谢，再帮我查一下尺码"] == 0
+    assert evaluate(rows, "rules")["f1"] >= 0.95  # regression guard on our own examples
+
+
+# --- command line (real subprocesses) --------------------------------------------
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "helpers.ending", *args], cwd=ROOT,
+                          capture_output=True, text=True, encoding="utf-8", timeout=60)
+
+
+def test_cli_eval(tmp_path):
+    data = tmp_path / "small.jsonl"
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in CLI_ROWS) + "\n\n",
+                    encoding="utf-8")
+    proc = run_cli("eval", str(data), "--strategy", "rules")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert re.match(r"^precision=\d\.\d{3} recall=\d\.\d{3} f1=\d\.\d{3} n=\d+$", lines[-1])
+    assert lines[-1] == "precision=0.750 recall=0.750 f1=0.750 n=7"
+    assert "实际结束" in proc.stdout and "判为继续" in proc.stdout
+
+
+def test_cli_eval_missing_file(tmp_path):
+    proc = run_cli("eval", str(tmp_path / "nope.jsonl"))
+    assert proc.returncode == 2 and "无法读取" in proc.stderr
+
+
+def test_cli_one_sentence():
+    proc = run_cli("好的我知道了")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "结束对话 ✓（规则 closing:done）"
+    proc = run_cli("谢谢，再帮我查一下尺码")
+    assert proc.stdout.strip() == "继续对话（规则 negative:new_request）"
