@@ -1,6 +1,6 @@
 """Showing a streamed answer as it arrives: in a notebook or in a terminal.
 
-IPython is imported only when a notebook view is asked for, so the console program runs
+IPython and matplotlib are imported only when asked for, so the console program runs
 without Jupyter.
 """
 from __future__ import annotations
@@ -9,6 +9,11 @@ import sys
 from typing import Callable
 
 from .llm import Messages, Reply, stream_chat
+
+# Fonts with Chinese glyphs on Windows, macOS and common Linux desktops, most likely first.
+CHINESE_FONTS = ("Microsoft YaHei", "PingFang SC", "Hiragino Sans GB", "Noto Sans CJK SC",
+                 "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Micro Hei",
+                 "WenQuanYi Zen Hei", "SimHei", "Heiti SC", "STHeiti", "Arial Unicode MS")
 
 
 def stats_line(reply: Reply) -> str:
@@ -25,14 +30,27 @@ def stats_line(reply: Reply) -> str:
 
 def print_stream(messages: Messages, *, stats: bool = True,
                  write: Callable[[str], object] | None = None, **params) -> Reply:
-    """Stream to stdout piece by piece (works in a terminal and in a notebook cell)."""
+    """Stream to stdout piece by piece (works in a terminal and in a notebook cell).
+
+    Returns the Reply: full text, usage, finish reason and timing. ``write`` replaces
+    ``sys.stdout.write`` (tests, or a program that prints elsewhere).
+    """
     out = write or sys.stdout.write
+    shown = False
 
     def show(piece: str) -> None:
+        nonlocal shown
         out(piece)
-        sys.stdout.flush()
+        shown = True
+        if write is None:
+            sys.stdout.flush()  # a terminal shows the piece now, not at the next newline
 
-    reply = stream_chat(messages, on_text=show, **params)
+    try:
+        reply = stream_chat(messages, on_text=show, **params)
+    except BaseException:
+        if shown:  # end the half-printed line, so the error starts on its own line
+            out("\n")
+        raise
     out("\n")
     if reply.partial:
         out("……[已中断]\n")
@@ -41,12 +59,21 @@ def print_stream(messages: Messages, *, stats: bool = True,
     return reply
 
 
+def _in_notebook() -> bool:
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython else None
+    return shell is not None and hasattr(shell, "kernel")
+
+
 def markdown_stream(messages: Messages, **params) -> Reply:
     """Stream into one notebook output that re-renders as Markdown while text arrives.
 
     Uses a display handle (``display(..., display_id=True)`` then ``update``) instead of
-    ``clear_output()``, so the cell does not flicker on a projector.
+    ``clear_output()``, so the cell does not flicker on a projector. Outside a notebook
+    it falls back to print_stream.
     """
+    if not _in_notebook():
+        return print_stream(messages, **params)
     from IPython.display import Markdown, display
 
     handle = display(Markdown("▌"), display_id=True)
@@ -57,6 +84,27 @@ def markdown_stream(messages: Messages, **params) -> Reply:
         text += piece
         handle.update(Markdown(text + "▌"))
 
-    reply = stream_chat(messages, on_text=show, **params)
+    try:
+        reply = stream_chat(messages, on_text=show, **params)
+    except BaseException:
+        handle.update(Markdown(text))  # drop the cursor; the error is shown below
+        raise
     handle.update(Markdown(reply.text + ("\n\n*……[已中断]*" if reply.partial else "")))
     return reply
+
+
+def use_chinese_font() -> bool:
+    """Let matplotlib draw Chinese with an installed Chinese font; False if there is none.
+
+    Without one, Chinese labels become empty boxes, so lessons fall back to English labels.
+    """
+    import matplotlib
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    found = [name for name in CHINESE_FONTS if name in installed]
+    if found:
+        matplotlib.rcParams["font.family"] = "sans-serif"
+        matplotlib.rcParams["font.sans-serif"] = found[:1] + list(matplotlib.rcParams["font.sans-serif"])
+        matplotlib.rcParams["axes.unicode_minus"] = False  # some Chinese fonts lack the minus sign
+    return bool(found)

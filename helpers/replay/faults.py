@@ -119,15 +119,21 @@ class FaultHandle:
     requests_before: int = 0
     _armed: list[dict] = field(default_factory=list, repr=False)
     port: int | None = None  # refused: the closed port the SDKs were pointed at
+    _unused: int | None = field(default=None, repr=False)  # set when the block ends
 
     @property
     def served(self) -> int:
-        """How many requests got the fault so far."""
+        """How many requests got the fault (refused: not counted, always 0)."""
+        if self._unused is not None:
+            return len(self._armed) - self._unused
         if self.server is None:
             return 0
+        return len(self._armed) - self._waiting()
+
+    def _waiting(self) -> int:
+        assert self.server is not None
         with self.server._lock:
-            waiting = sum(any(r is armed for _, r in self.server.faults) for armed in self._armed)
-        return len(self._armed) - waiting
+            return sum(any(r is armed for _, r in self.server.faults) for armed in self._armed)
 
     @property
     def requests(self) -> int:
@@ -339,6 +345,7 @@ def inject_fault(name: str, *, times: int = 1, after: int = 3, retry_after: floa
     try:
         yield handle
     finally:
+        handle._unused = handle._waiting()
         with server._lock:
             server.faults[:] = [(w, r) for w, r in server.faults
                                 if not any(r is armed for armed in handle._armed)]
