@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS = {
     # lesson 00: configuration and environment checks
     "setup": "config", "Settings": "config", "DEFAULT_MODEL": "config", "mask_key": "config",
-    "doctor": "doctor",
+    "doctor": None,  # the module itself: helpers.doctor.report(), helpers.doctor.check_key()…
     # lesson 01 / 03: one call, one stream
     "chat": "llm", "stream_chat": "llm", "Reply": "llm",
     # lesson 02: history, tokens and cost
@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time names load on fi
     from .config import DEFAULT_MODEL, Settings, mask_key, setup
     from .conversation import DEFAULT_SYSTEM, Conversation
     from .display import markdown_stream, print_stream
-    from .doctor import doctor
+    from . import doctor
     from .ending import FAREWELL, EndDetector, is_goodbye
     from .errors import LLMError
     from .llm import Reply, chat, stream_chat
@@ -41,9 +41,9 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time names load on fi
 def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
         raise AttributeError(f"module 'helpers' has no attribute {name!r}")
-    value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
-    globals()[name] = value  # e.g. helpers.doctor: the function, not the module of that name
-    return value
+    module = _EXPORTS[name]
+    value = import_module(f".{module or name}", __name__)
+    return value if module is None else getattr(value, name)
 
 
 def __dir__() -> list[str]:

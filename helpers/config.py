@@ -156,6 +156,8 @@ def setup(lesson: str | None = None, *, mode: str | None = None,
             os.environ[name] = _written[name] = value
 
     key = os.environ.get("DASHSCOPE_API_KEY", "").strip() or None
+    if key == REPLAY_KEY:  # our own placeholder, inherited by a child process: not a key
+        key = None
     mode = (mode or os.environ.get("LLM_MODE") or ("live" if key else "replay")).strip().lower()
     if mode not in MODES:
         raise ConfigError(f"LLM_MODE={mode!r} 无效，应为 live、replay 或 record 之一。")

@@ -1,4 +1,8 @@
-"""Environment checks (lesson 00) and a report that is safe to paste into a help request."""
+"""Environment checks (lesson 00) and a report that is safe to paste into a help request.
+
+    helpers.doctor.report()      # in a notebook
+    python -m helpers.doctor     # in a terminal; also writes doctor-report.txt
+"""
 from __future__ import annotations
 
 import os
@@ -145,7 +149,7 @@ def check_endpoint(timeout: float = 5.0) -> Check:
     return Check("服务地址", True, f"{host} 可以连通")
 
 
-def doctor() -> Report:
+def report() -> Report:
     """Run every check; print the result, or ``.save()`` it to attach to a question."""
     checks = (check_python, check_packages, check_interpreter, check_env_file, check_key,
               check_mode_and_model, check_endpoint)
@@ -156,6 +160,6 @@ if __name__ == "__main__":
     from .config import setup
 
     setup()
-    report = doctor()
-    print(report)
-    print(f"报告已保存到 {report.save(KIT_ROOT / 'doctor-report.txt')}（不含密钥，可以直接贴到求助帖里）")
+    result = report()
+    print(result)
+    print(f"报告已保存到 {result.save(KIT_ROOT / 'doctor-report.txt')}（不含密钥，可以直接贴到求助帖里）")
