@@ -5,6 +5,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 KERNEL := llm-course
+# Jupyter refuses to start as root (containers, cloud VMs) unless told it is deliberate.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
 .PHONY: lab test chat bench author record notebooks clean
 
@@ -16,7 +18,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 lab: $(STAMP)  ## open the lessons in JupyterLab (replay mode when no key is set)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
 
 test: $(STAMP)  ## unit tests + every notebook under nbval, offline, replay mode, no key
 	$(BIN)/python -m pytest

@@ -203,6 +203,9 @@ class _Handler(BaseHTTPRequestHandler):
         recorded = replay.store.count(request.method, path, stream, body)
         wants_new = prefer is not None and prefer(request, recorded)
         exchange = None if wants_new else replay.store.match(request.method, path, stream, body)
+        if exchange is not None and replay.upstream is not None \
+                and replay.upstream.source == "recorded" and exchange["source"] != "recorded":
+            exchange = None  # record mode replaces authored answers with captured ones
         if exchange is not None:
             self.serve(exchange["response"], request)
             return
