@@ -5,10 +5,17 @@ development sets exist next to the checkout (../shared/data/endset/), on each of
 them. Prints precision/recall/F1, the share of utterances the rules are unsure
 about (what hybrid would send to the model), and the rules' median decision time.
 
+Then all three strategies on the kit's examples with the model answering from lesson 04's
+recordings (replay mode, always: this never calls DashScope or spends money): scores, model
+calls, tokens, the live cost those tokens would have, and the time per utterance. The model's
+labels there are authored (notebooks/recordings/specs/04_end_detection.yaml), so llm/hybrid
+scores measure those labels, not Qwen; `make record` with a key replaces them.
+
     python bench/bench_ending.py
 """
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -91,7 +98,49 @@ def main() -> int:
           f"（{len(all_texts)} 句 × {REPEATS} 轮，time.perf_counter_ns；目标 ≤ 50 µs）")
     print("送模型 = 规则没把握、hybrid 会交给模型判断的比例；“无模型”时沿用规则的猜测，所以分数与 rules 相同。")
     print("注意：开发集在编写规则时用来测量过，分数偏乐观；没见过的对话数据上预计会更低。")
+    print()
+    model_strategies()
     return 0
+
+
+def model_strategies() -> None:
+    """rules / llm / hybrid on the kit's examples, the model answering from recordings."""
+    os.environ.setdefault("LLM_REPLAY_SPEED", "0")  # no simulated waiting, unless asked for
+    import helpers
+    from helpers.replay import current_server
+    from helpers.tokens import PRICES, estimate_cost, format_cny
+
+    settings = helpers.setup("bench_ending", mode="replay")  # whatever .env says: never spend money
+    price_model = settings.model if settings.model in PRICES else helpers.DEFAULT_MODEL
+    rows = read_jsonl(str(EXAMPLES))
+    widths = [8, 5, 9, 6, 5, 8, 10, 10, 10, 14]
+    print(f"三种策略（kit 全部 {len(rows)} 句；模型答案来自第 04 课的录制，回放模式，"
+          f"速度 {current_server().speed:g}）")
+    print(row(["策略", "条数", "precision", "recall", "F1", "模型调用", "输入tokens", "输出tokens",
+               "live费用", "每句平均用时"], widths, left=1))
+    print("-" * (sum(widths) + 2 * (len(widths) - 1)))
+    log = current_server().log
+    failed = len(log.misses) + len(log.errors)
+    for strategy in ("rules", "llm", "hybrid"):
+        before = len(helpers.METER.calls)
+        started = time.perf_counter()
+        m = evaluate(rows, strategy)
+        seconds = time.perf_counter() - started
+        calls = helpers.METER.calls[before:]
+        usage = {"input_tokens": sum(c.input_tokens for c in calls),
+                 "output_tokens": sum(c.output_tokens for c in calls)}
+        print(row([strategy, m["n"], f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}",
+                   len(calls), usage["input_tokens"], usage["output_tokens"],
+                   format_cny(estimate_cost(usage, price_model)),
+                   f"{seconds / m['n'] * 1e6:.0f} µs"], widths, left=1))
+    print(f"live费用 = 这些 token 在 live 模式下按 {price_model} 价格（helpers.tokens.PRICES）估算；回放不花钱。")
+    print("每句平均用时：llm/hybrid 在回放中是本机回放服务的开销，不是模型延迟（录制按速度 "
+          "LLM_REPLAY_SPEED 模拟等待）；rules 的用时是真实的。")
+    print("llm/hybrid 的分数衡量的是编写的模型答案（见 specs/04_end_detection.yaml），不是千问；"
+          "有 Key 时 make record 会换成真实模型的答案。")
+    fallbacks = len(log.misses) + len(log.errors) - failed  # each failed call fell back to the rules
+    if fallbacks:
+        print(f"警告：有 {fallbacks} 次判定没有录制可用，退回了规则（fallback:rules），分数不代表模型。")
 
 
 if __name__ == "__main__":

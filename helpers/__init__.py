@@ -22,8 +22,8 @@ _EXPORTS = {
     "print_stream": "display", "markdown_stream": "display",
     # lesson 04: ending the conversation
     "FAREWELL": "ending", "EndDetector": "ending", "is_goodbye": "ending",
-    # lesson 05: errors
-    "LLMError": "errors",
+    # lesson 05: errors, and faults to practise on in replay mode
+    "LLMError": "errors", "inject_fault": "replay.faults",
 }
 __all__ = list(_EXPORTS)
 
@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time names load on fi
     from . import doctor
     from .ending import FAREWELL, EndDetector, is_goodbye
     from .errors import LLMError
+    from .replay.faults import inject_fault
     from .llm import Reply, chat, stream_chat
     from .tokens import METER, UsageMeter, count_message_tokens, count_tokens, estimate_cost
 

@@ -127,11 +127,13 @@ def read_env_file(path: Path) -> dict[str, str]:
     values: dict[str, str] = {}
     with open(path, encoding="utf-8-sig") as stream:  # -sig: Windows Notepad adds a BOM
         for binding in parse_stream(stream):
-            if binding.error:
-                line = binding.original.line
-                raise ConfigError(f"{path} 第 {line} 行无法解析：{binding.original.string.strip()!r}。"
+            text = binding.original.string
+            # python-dotenv reports where a binding starts, blank lines before it included.
+            line = binding.original.line + text[:len(text) - len(text.lstrip())].count("\n")
+            if binding.error or (binding.key and binding.value is None):
+                raise ConfigError(f"{path} 第 {line} 行无法解析：{text.strip()!r}。"
                                   "格式应为 NAME=value，例如 DASHSCOPE_API_KEY=sk-…（不要加空格或中文引号）。")
-            if binding.key and binding.value is not None:
+            if binding.key:
                 values[binding.key] = binding.value.strip()
     return values
 

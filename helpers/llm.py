@@ -89,7 +89,7 @@ def chat(messages: Messages, *, model: str | None = None, **params) -> Reply:
                                              request_timeout=current().timeout, **params)
         if response.status_code != 200:  # the SDK returns server errors instead of raising
             raise error_from_response(response.status_code, response.code, response.message,
-                                      response.request_id)
+                                      response.request_id, getattr(response, "headers", None))
         choice = response.output.choices[0]
         return Reply(text=choice.message.content or "", finish_reason=choice.finish_reason,
                      usage=dict(response.usage or {}), request_id=response.request_id,
@@ -123,7 +123,8 @@ def stream_chat(messages: Messages, *, model: str | None = None,
             for response in responses:
                 if response.status_code != 200:  # e.g. an event:error frame mid-stream
                     raise error_from_response(response.status_code, response.code,
-                                              response.message, response.request_id)
+                                              response.message, response.request_id,
+                                              getattr(response, "headers", None))
                 request_id = response.request_id or request_id
                 usage = dict(response.usage or usage)
                 choices = (response.output or {}).get("choices") or []

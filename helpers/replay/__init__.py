@@ -39,9 +39,10 @@ def ensure_server(settings: "Settings") -> ReplayServer:
     with _lock:
         folder = recordings_dir()
         if _server is None or _server.store.folder != folder:
+            store = RecordingStore(folder)  # may raise RecordingError: keep the old server then
             if _server is not None:
                 _server.stop()
-            _server = ReplayServer(RecordingStore(folder)).start()
+            _server = ReplayServer(store).start()
         _server.speed = replay_speed()
         _server.topic = settings.lesson or "misc"
         _server.upstream = _upstream(settings)

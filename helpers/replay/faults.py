@@ -13,6 +13,10 @@ OpenAI envelope ``{"error": {...}, "request_id"}`` on ``/compatible-mode/v1/...`
 request. ``times`` faults are armed when the block starts; whatever is left unused is disarmed
 when it ends, so a cell that failed early never leaves a trap for the next one.
 
+In live mode (no replay server) the block starts a loopback proxy in front of the live
+service and points the SDKs at it: the armed faults are answered there, everything else is
+forwarded with the learner's key, as in record mode (and never saved in the course).
+
 Two faults are not answers from the server:
 * ``timeout`` holds the answer for ``seconds`` of wall-clock time (whatever LLM_REPLAY_SPEED
   says), longer than the client waits; set a small client timeout first (``settings.timeout``
@@ -46,8 +50,8 @@ class HttpFault(NamedTuple):
     compat_message: str
 
 
-# Messages as the live service writes them (wire reference §2.1; the compatible-mode texts
-# of 403/400 Arrearage are third-party captures, not documented).
+# Codes and messages from the wire reference §2.1. [UNVERIFIED] the compatible-mode code/type
+# of 403 AccessDenied and 400 Arrearage: no capture, they follow the documented pattern.
 HTTP_FAULTS: dict[str, HttpFault] = {
     "invalid_key": HttpFault(
         401, "InvalidApiKey", "Invalid API-key provided.",
@@ -139,21 +143,6 @@ class FaultHandle:
     def requests(self) -> int:
         """Requests that reached the replay server since the block started."""
         return 0 if self.server is None else self.server.log.requests - self.requests_before
-
-
-class _HeldResponse(dict):
-    """A response whose wait is real time, not scaled by the replay speed.
-
-    ReplayServer.serve() scales ``delay_ms`` by LLM_REPLAY_SPEED, and tests run at speed 0 (no
-    waiting at all); a timeout has to make the client wait. serve() asks for ``delay_ms`` once,
-    before it writes anything, so that is where the wait happens.
-    """
-
-    def get(self, key: str, default: Any = None) -> Any:
-        if key == "delay_ms":
-            time.sleep(self["hold_ms"] / 1000.0)
-            return 0
-        return super().get(key, default)
 
 
 # --- building responses ---------------------------------------------------------------------
@@ -264,14 +253,10 @@ def _default_hold() -> float:
 
 
 @contextmanager
-def _refused() -> Iterator[int]:
-    """Point every SDK at a loopback port that is bound but not listening: connects are refused."""
+def _pointed_at(host: str) -> Iterator[None]:
+    """Send every SDK to `host` for the duration of the block, then restore the addresses."""
     import dashscope
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))  # keeps the port ours; without listen() the kernel refuses
-    port = sock.getsockname()[1]
-    host = f"http://127.0.0.1:{port}"
     names = ("DASHSCOPE_HTTP_BASE_URL", "DASHSCOPE_BASE_URL", "OPENAI_BASE_URL")
     saved_env = {n: os.environ.get(n) for n in names}
     saved_attr = dashscope.base_http_api_url
@@ -279,7 +264,7 @@ def _refused() -> Iterator[int]:
     os.environ.update(DASHSCOPE_HTTP_BASE_URL=host + "/api/v1", DASHSCOPE_BASE_URL=host + "/api/v1",
                       OPENAI_BASE_URL=host + "/compatible-mode/v1")  # clients built in the block
     try:
-        yield port
+        yield
     finally:
         dashscope.base_http_api_url = saved_attr
         for n, v in saved_env.items():
@@ -287,7 +272,76 @@ def _refused() -> Iterator[int]:
                 os.environ.pop(n, None)
             else:
                 os.environ[n] = v
+
+
+@contextmanager
+def _refused() -> Iterator[int]:
+    """A loopback port that is bound but not listening: connections to it are refused."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))  # keeps the port ours; without listen() the kernel refuses
+    port = sock.getsockname()[1]
+    try:
+        with _pointed_at(f"http://127.0.0.1:{port}"):
+            yield port
+    finally:
         sock.close()
+
+
+class _PassThrough:
+    """Live mode: forward what no fault takes to the live service, never answer from a file."""
+
+    source = "recorded"
+
+    def __init__(self, base: str):
+        from .record import RecordUpstream
+
+        self.base = base
+        self._record = RecordUpstream(base)
+
+    def prefer(self, request: IncomingRequest, recorded: int) -> bool:
+        return True  # always ask the live service
+
+    def exchange(self, request: IncomingRequest, relay) -> dict:  # noqa: ANN001
+        return self._record.exchange(request, relay)
+
+
+_live_proxy: ReplayServer | None = None
+
+
+def _proxy_for_live() -> ReplayServer:
+    """A loopback server in front of the live service (live mode has no replay server).
+
+    Its recordings go to a throwaway temp folder (scrubbed, as in record mode) and are never
+    served back."""
+    global _live_proxy
+    import tempfile
+
+    from ..config import REGIONS, current
+    from .store import RecordingStore
+
+    base = os.environ.get("LLM_RECORD_UPSTREAM") or REGIONS[current().region]
+    if _live_proxy is None:
+        folder = tempfile.mkdtemp(prefix="llm-faults-")
+        _live_proxy = ReplayServer(RecordingStore(folder), speed=1.0, topic="live-faults").start()
+    if getattr(_live_proxy.upstream, "base", None) != base:
+        _live_proxy.upstream = _PassThrough(base)
+    return _live_proxy
+
+
+@contextmanager
+def _fault_server(server: ReplayServer | None) -> Iterator[ReplayServer]:
+    """The server that will answer with faults, and the SDKs pointed at it."""
+    from ..config import current
+
+    if server is not None:
+        yield server
+        return
+    if current().mode != "live" and current_server() is not None:
+        yield current_server()
+        return
+    proxy = _proxy_for_live()
+    with _pointed_at(proxy.url):
+        yield proxy
 
 
 @contextmanager
@@ -313,16 +367,23 @@ def inject_fault(name: str, *, times: int = 1, after: int = 3, retry_after: floa
                 handle.requests_before = handle.server.log.requests
             yield handle
         return
-    server = server or current_server()
-    if server is None:
-        raise RuntimeError("故障注入需要本机回放服务：请先运行 helpers.setup()（回放模式）。")
+    with _fault_server(server) as srv:
+        with _armed(srv, name, times=times, after=after, retry_after=retry_after, seconds=seconds,
+                    text=text, when=when) as handle:
+            yield handle
+
+
+@contextmanager
+def _armed(server: ReplayServer, name: str, *, times: int, after: int, retry_after: float | None,
+           seconds: float | None, text: str | None,
+           when: Callable[[IncomingRequest], bool] | None) -> Iterator[FaultHandle]:
     base = when or ((lambda r: is_chat(r) and r.stream) if name in STREAM_FAULTS else is_chat)
     hold = seconds if seconds is not None else (_default_hold() if name == "timeout" else 0.0)
 
     def arm() -> dict:
         # The body depends on the request (protocol, model, recording), so the slot is filled
         # when a request takes it; `matches` runs under the server's fault lock.
-        slot: dict = _HeldResponse() if name == "timeout" else {}
+        slot: dict = {}
 
         def matches(request: IncomingRequest) -> bool:
             if not base(request):

@@ -133,11 +133,17 @@ class ReplayServer:
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog is 5: with more simultaneous connects (threads, a class
+    # of learners' widgets) the kernel drops or resets the rest (1 s SYN retries, or errors).
+    request_queue_size = 128
     replay: ReplayServer
 
     def handle_error(self, request, client_address) -> None:  # noqa: ANN001
+        import sys
         import traceback
 
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return  # a client closing an idle keep-alive connection, not a server problem
         self.replay.log.errors.append(traceback.format_exc(limit=3))
 
 
@@ -238,6 +244,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._chunked = streaming
         if streaming:
             self.send_header("Transfer-Encoding", "chunked")
+        else:  # relayed body of unknown length: it ends when the connection closes
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
 
     def write_chunk(self, data: bytes) -> None:
@@ -280,6 +289,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.cut_connection()
             return
         replay.delay(response.get("delay_ms", 0))
+        if response.get("hold_ms"):  # a fault that must really wait, whatever the replay speed
+            time.sleep(response["hold_ms"] / 1000.0)
         status = response["status"]
         headers = dict(response.get("headers", {}))
         try:

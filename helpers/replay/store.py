@@ -131,6 +131,9 @@ class RecordingStore:
 def load_file(path: Path) -> list[dict]:
     try:
         text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecordingError(f"录制文件 {path} 不存在。请用 git checkout -- {path.name} 恢复它，"
+                             "或检查 LLM_RECORDINGS 指向的文件夹。") from None
     except UnicodeDecodeError as exc:
         raise RecordingError(f"录制文件 {path} 不是 UTF-8 编码：{exc}") from None
     try:

@@ -1,0 +1,153 @@
+"""The console chat (`python -m helpers.chat`) driven through a real pseudo-terminal.
+
+Replay mode, no pacing, no key, no .env: every answer comes from
+notebooks/recordings/06_project1_chat.json. Timeouts are generous; nothing here measures time.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+if sys.platform == "win32":  # pexpect.spawn needs a POSIX pseudo-terminal
+    pytest.skip("pseudo-terminal tests need POSIX", allow_module_level=True)
+pexpect = pytest.importorskip("pexpect")
+
+from helpers.conversation import Conversation  # noqa: E402
+from helpers.ending import FAREWELL  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 60  # seconds; a slow CI machine, not a speed requirement
+PROMPT = "你："
+EXAMPLE = [  # the course's example conversation and the answers authored for it
+    ("我想买一双鞋，有什么建议吗？请20字以内回答我", "先想好用途，再选合脚、舒适透气的款式。"),
+    ("有哪些尺码呢？请20字以内回答我", "常见35到45码，建议按脚长选或到店试穿。"),
+    ("颜色有什么建议吗", "如果只买一双，推荐白色或黑色，最容易搭配。"),
+    ("怎么搭配衣服呢", "小窍门：让鞋子和上衣或包的颜色呼应，全身主色不超过三种。"),
+]
+NOT_RECORDED = "你们店晚上几点关门？"
+
+
+def spawn(*args: str, speed: str = "0") -> "pexpect.spawn":
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DASHSCOPE_API_KEY", "OPENAI_API_KEY", "LLM_MODEL", "LLM_RECORDINGS")}
+    # TERM=dumb: readline prints no bracketed-paste escapes around the prompt.
+    env.update(LLM_MODE="replay", LLM_REPLAY_SPEED=speed, LLM_ENV_FILE="none", TERM="dumb",
+               PYTHONIOENCODING="utf-8", PYTHONUNBUFFERED="1")
+    child = pexpect.spawn(sys.executable, ["-m", "helpers.chat", *args], cwd=str(ROOT), env=env,
+                          encoding="utf-8", timeout=TIMEOUT, dimensions=(40, 200))
+    child.expect("回放模式")  # str(settings) first: mode, model, key
+    child.expect("qwen-plus")
+    child.expect_exact(PROMPT)
+    return child
+
+
+def ask(child: "pexpect.spawn", line: str) -> str:
+    """Type a line, wait for the next prompt, return what was printed in between."""
+    child.sendline(line)
+    child.expect_exact(PROMPT)
+    return child.before
+
+
+def finish(child: "pexpect.spawn") -> int:
+    child.expect(pexpect.EOF)
+    child.close()
+    assert "Traceback" not in (child.before or "")
+    return child.exitstatus
+
+
+def test_example_conversation_then_farewell():
+    child = spawn()
+    for question, answer in EXAMPLE:
+        assert answer in ask(child, question)
+    child.sendline("好的我知道了")
+    child.expect_exact(FAREWELL)
+    assert finish(child) == 0
+
+
+def test_ctrl_d_at_prompt_ends_politely():
+    child = spawn()
+    child.sendeof()
+    child.expect_exact(FAREWELL)
+    assert finish(child) == 0
+
+
+def test_ctrl_c_at_prompt_ends_politely():
+    child = spawn()
+    child.sendintr()
+    child.expect_exact(FAREWELL)
+    assert finish(child) == 0
+
+
+def test_empty_input_gets_a_hint():
+    child = spawn()
+    assert "请输入内容" in ask(child, "")
+    assert "请输入内容" in ask(child, "   ")
+    child.sendeof()
+    assert finish(child) == 0
+
+
+def test_unrecorded_request_explains_and_chat_goes_on():
+    child = spawn()
+    assert EXAMPLE[0][1] in ask(child, EXAMPLE[0][0])
+    out = ask(child, NOT_RECORDED)
+    assert "回放里没有这条请求的录制" in out
+    history = ask(child, "/history")
+    assert EXAMPLE[0][1] in history and NOT_RECORDED not in history
+    # The failed question was taken back, so the next request carries exactly the first turn
+    # and matches its recording.
+    assert EXAMPLE[1][1] in ask(child, EXAMPLE[1][0])
+    child.sendline("再见")
+    child.expect_exact(FAREWELL)
+    assert finish(child) == 0
+
+
+def test_save_json_loads_back_and_markdown(tmp_path):
+    child = spawn()
+    ask(child, EXAMPLE[0][0])
+    assert "已保存" in ask(child, f"/save {tmp_path / 'chat.json'}")
+    assert "已保存" in ask(child, f"/save {tmp_path / 'chat.md'}")
+    assert "保存失败" in ask(child, f"/save {tmp_path / 'chat.txt'}")
+    child.sendeof()
+    assert finish(child) == 0
+    loaded = Conversation.load(tmp_path / "chat.json")
+    assert [t.content for t in loaded.turns] == list(EXAMPLE[0])
+    assert "导购助手" in loaded.system
+    assert EXAMPLE[0][1] in (tmp_path / "chat.md").read_text(encoding="utf-8")
+
+
+def test_help_reset_and_unknown_command():
+    child = spawn()
+    assert "Ctrl-C" in ask(child, "/help")
+    ask(child, EXAMPLE[0][0])
+    assert "已清空" in ask(child, "/reset")
+    assert "还没有对话" in ask(child, "/history")
+    assert "未知命令" in ask(child, "/nope")
+    child.sendeof()
+    assert finish(child) == 0
+
+
+def test_ctrl_c_while_streaming_keeps_partial_answer():
+    # Slow pacing (0.1 = ten times slower than real) leaves time to interrupt mid-answer.
+    child = spawn(speed="0.1")
+    child.sendline(EXAMPLE[0][0])
+    child.expect_exact("助手：")  # printed together with the first piece of the answer
+    child.sendintr()
+    child.expect_exact("已中断")
+    child.expect_exact(PROMPT)
+    history = ask(child, "/history")
+    assert "回复中断" in history and EXAMPLE[0][0] in history
+    child.sendeof()
+    child.expect_exact(FAREWELL)
+    assert finish(child) == 0
+
+
+def test_no_stream_mode_gives_the_same_answers():
+    child = spawn("--no-stream")
+    for question, answer in EXAMPLE[:2]:
+        assert answer in ask(child, question)
+    child.sendline("好的我知道了")
+    child.expect_exact(FAREWELL)
+    assert finish(child) == 0
