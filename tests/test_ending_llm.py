@@ -17,6 +17,8 @@ import helpers
 from helpers.ending import EndDetector, evaluate, llm_classify, read_jsonl, rules_decision
 from helpers.replay import current_server
 
+from authoring import authored_recordings
+
 KIT = Path(__file__).resolve().parents[1]
 EXAMPLES = KIT / "notebooks" / "data" / "end_examples.jsonl"
 LESSON_SPEC = KIT / "notebooks" / "recordings" / "specs" / "04_end_detection.yaml"
@@ -82,26 +84,15 @@ def _spec() -> str:
                    for text, label in LABELS.items())
 
 
-def _use(mp: pytest.MonkeyPatch, folder: Path, mode: str) -> None:
-    mp.setenv("LLM_RECORDINGS", str(folder))
-    mp.setenv("LLM_MODE", mode)
-    helpers.setup("t")
-
-
 @pytest.fixture(scope="module")
 def replay(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("recordings")
-    (folder / "specs").mkdir()
-    (folder / "specs" / "t.yaml").write_text(_spec(), encoding="utf-8")
-    mp = pytest.MonkeyPatch()
-    try:
-        _use(mp, folder, "author")
-        authored = {text: llm_classify(text) for text in LABELS}
-        _use(mp, folder, "replay")
+    authored = {}
+
+    def send() -> None:
+        authored.update({text: llm_classify(text) for text in LABELS})
+
+    with authored_recordings(tmp_path_factory.mktemp("recordings"), _spec(), send):
         yield authored
-    finally:
-        mp.undo()
-        helpers.setup()  # back to the kit's own recordings for the tests that follow
 
 
 def _requests() -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import os
-import textwrap
 
 import dashscope
 import httpx
@@ -23,10 +22,10 @@ from dashscope.v2 import errors as v2
 from openai import OpenAI
 
 import helpers
+from authoring import authored_recordings
 from helpers import llm
 from helpers.conversation import Conversation
 from helpers.errors import ERRORS, TITLES, LLMError, call_with_retries, error_from_exception
-from helpers.replay import current_server
 from helpers.replay.faults import FAULTS, HTTP_FAULTS, STREAM_ERROR, inject_fault
 
 QUESTION = "故障演练：请用一句话介绍你自己。"
@@ -38,42 +37,32 @@ MESSAGES = [{"role": "user", "content": QUESTION}]
 
 
 # --- fixtures -------------------------------------------------------------------------------
+def author_every_shape() -> None:
+    """Each client sends its own body shape; author one answer for each."""
+    helpers.chat(MESSAGES)
+    helpers.stream_chat(MESSAGES)
+    helpers.chat([{"role": "system", "content": SYSTEM}, *MESSAGES])
+    helpers.stream_chat([{"role": "system", "content": SYSTEM}, *MESSAGES])
+    client = dashscope.Client(max_retries=0)
+    client.chat.completions.create(model="qwen-plus", messages=MESSAGES)
+    "".join(c.choices[0].delta.content or "" for c in
+            client.chat.completions.create(model="qwen-plus", messages=MESSAGES, stream=True))
+    oai = OpenAI(max_retries=0)
+    oai.chat.completions.create(model="qwen-plus", messages=MESSAGES)
+    list(oai.chat.completions.create(model="qwen-plus", messages=MESSAGES, stream=True))
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """Author the answers this module needs into a temp folder, then replay them."""
-    folder = tmp_path_factory.mktemp("fault_recordings")
-    (folder / "specs").mkdir()
-    (folder / "specs" / "faults.yaml").write_text(textwrap.dedent(f"""\
-        - user: {QUESTION}
-          reply: {ANSWER}
-        """), encoding="utf-8")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("LLM_RECORDINGS", str(folder))
-    try:
-        helpers.setup("fault_matrix", mode="author")
-        # Each client sends its own body shape; author one answer for each.
-        helpers.chat(MESSAGES)
-        helpers.stream_chat(MESSAGES)
-        helpers.chat([{"role": "system", "content": SYSTEM}, *MESSAGES])
-        helpers.stream_chat([{"role": "system", "content": SYSTEM}, *MESSAGES])
-        client = dashscope.Client(max_retries=0)
-        client.chat.completions.create(model="qwen-plus", messages=MESSAGES)
-        "".join(c.choices[0].delta.content or "" for c in
-                client.chat.completions.create(model="qwen-plus", messages=MESSAGES, stream=True))
-        oai = OpenAI(max_retries=0)
-        oai.chat.completions.create(model="qwen-plus", messages=MESSAGES)
-        list(oai.chat.completions.create(model="qwen-plus", messages=MESSAGES, stream=True))
-        helpers.setup("fault_matrix", mode="replay")
-        srv = current_server()
+    spec = f"- user: {QUESTION}\n  reply: {ANSWER}\n"
+    with authored_recordings(tmp_path_factory.mktemp("fault_recordings"), spec,
+                             author_every_shape, topic="fault_matrix") as srv:
         assert srv.upstream is None and len(srv.store) >= 5
         yield srv
-        # A client that hangs up after an error resets its idle keep-alive connection; the
-        # server logs that, harmlessly. Anything else would be a server bug.
-        problems = [e for e in srv.log.errors if "ConnectionResetError" not in e]
-        assert not problems, problems
-    finally:
-        mp.undo()
-        helpers.setup()  # back to the course's own recordings
+        # A client that hangs up after an error resets its idle keep-alive connection;
+        # the server ignores that. Anything logged is a server bug.
+        assert not srv.log.errors, srv.log.errors
 
 
 @pytest.fixture(autouse=True)

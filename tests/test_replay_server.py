@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import requests
 
 import helpers
+from authoring import authored_recordings
 from helpers.replay import current_server
 from helpers.replay.store import load_file
 
@@ -24,17 +24,12 @@ ANSWER = "西湖位于杭州市西部，三面环山，以苏堤春晓、断桥�
 NATIVE = "/api/v1/services/aigc/text-generation/generation"
 
 
-def _use(monkeypatch, folder: Path, mode: str) -> helpers.Settings:
-    monkeypatch.setenv("LLM_RECORDINGS", str(folder))
-    monkeypatch.setenv("LLM_MODE", mode)
-    return helpers.setup("t")
-
-
-def _author_all(model: str) -> None:
+def _author_all() -> None:
     """Send every request shape the tests replay, so author mode records each one."""
     import dashscope
     from openai import OpenAI
 
+    model = helpers.DEFAULT_MODEL
     for stream in (False, True):
         for question in (QUESTION, [{"role": "user", "content": "写两句关于雨的诗。"}]):
             kwargs = {"stream": True, "incremental_output": True} if stream else {}
@@ -54,17 +49,8 @@ def _author_all(model: str) -> None:
 @pytest.fixture(scope="module")
 def replay(tmp_path_factory):
     folder = tmp_path_factory.mktemp("recordings")
-    (folder / "specs").mkdir()
-    (folder / "specs" / "t.yaml").write_text(SPEC, encoding="utf-8")
-    mp = pytest.MonkeyPatch()
-    try:
-        settings = _use(mp, folder, "author")
-        _author_all(settings.model)
-        settings = _use(mp, folder, "replay")
-        yield settings, folder
-    finally:
-        mp.undo()
-        helpers.setup()  # back to the kit's own recordings for the tests that follow
+    with authored_recordings(folder, SPEC, _author_all):
+        yield helpers.config.current(), folder
 
 
 def test_three_clients_stream_the_same_text_as_the_whole_reply(replay):
@@ -216,17 +202,10 @@ def test_the_server_thread_never_prints(replay, capfd):
     assert current_server().log.errors == []
 
 
-def test_identical_requests_are_answered_in_turn(tmp_path, monkeypatch):
-    (tmp_path / "specs").mkdir()
-    (tmp_path / "specs" / "t.yaml").write_text(
-        "- user: 抛一次硬币\n  replies: [正面。, 反面。]\n", encoding="utf-8")
-    try:
-        _use(monkeypatch, tmp_path, "author")
-        authored = [helpers.chat("抛一次硬币").text for _ in range(2)]
-        _use(monkeypatch, tmp_path, "replay")
+def test_identical_requests_are_answered_in_turn(tmp_path):
+    authored = []
+    send = lambda: authored.extend(helpers.chat("抛一次硬币").text for _ in range(2))  # noqa: E731
+    with authored_recordings(tmp_path, "- user: 抛一次硬币\n  replies: [正面。, 反面。]\n", send):
         replayed = [helpers.chat("抛一次硬币").text for _ in range(3)]
-    finally:
-        monkeypatch.undo()
-        helpers.setup()
     assert authored == ["正面。", "反面。"]
     assert replayed == ["正面。", "反面。", "正面。"]

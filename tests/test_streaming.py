@@ -5,16 +5,15 @@ involved), then replayed through the real SDKs on loopback at speed 0.
 """
 from __future__ import annotations
 
-import os
-import textwrap
 
 import dashscope
 import pytest
 from openai import OpenAI
 
 import helpers
+from authoring import authored_recordings
 from helpers.display import print_stream
-from helpers.replay import current_server, wire
+from helpers.replay import wire
 
 QUESTION = "流式测试：请分几点介绍一下怎样挑选跑步鞋。"
 ANSWER = ("挑选跑步鞋可以看三点：第一，脚型和足弓，扁平足选支撑型；第二，中底缓震，"
@@ -28,38 +27,22 @@ def legacy_stream(**params):
                                      stream=True, **params)
 
 
+def author_every_shape() -> None:
+    helpers.chat(MESSAGES)  # native, not streamed
+    helpers.stream_chat(MESSAGES)  # native stream: also the legacy and 2.0 clients' wire body
+    client = OpenAI()
+    client.chat.completions.create(model=MODEL, messages=MESSAGES)
+    list(client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True))
+
+
 @pytest.fixture(scope="module")
 def replay(tmp_path_factory):
     """Author this module's answers into a temp folder, then switch to replaying them."""
-    folder = tmp_path_factory.mktemp("streaming_recordings")
-    (folder / "specs").mkdir()
-    (folder / "specs" / "streaming.yaml").write_text(textwrap.dedent(f"""\
-        - user: {QUESTION}
-          reply: {ANSWER}
-        """), encoding="utf-8")
-    saved = dict(os.environ)
-    mp = pytest.MonkeyPatch()
-    mp.setenv("LLM_RECORDINGS", str(folder))
-    mp.setenv("LLM_MODE", "author")
-    try:
-        helpers.setup("streaming_test")
-        helpers.chat(MESSAGES)  # native, not streamed
-        helpers.stream_chat(MESSAGES)  # native stream: also the legacy and 2.0 clients' wire body
-        client = OpenAI()
-        client.chat.completions.create(model=MODEL, messages=MESSAGES)
-        list(client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True))
-        mp.setenv("LLM_MODE", "replay")
-        assert helpers.setup("streaming_test").mode == "replay"
-        server = current_server()
-        server.store.reload()  # answer from the file on disk, not from what authoring indexed
+    spec = f"- user: {QUESTION}\n  reply: {ANSWER}\n"
+    with authored_recordings(tmp_path_factory.mktemp("streaming_recordings"), spec,
+                             author_every_shape, topic="streaming_test") as server:
         assert len(server.store) == 4
         yield server
-    finally:
-        current_server().clear_faults()
-        mp.undo()
-        helpers.setup()  # back to the course's own recordings for the tests that follow
-        os.environ.clear()  # and no SDK addresses left behind in the environment
-        os.environ.update(saved)
 
 
 def full_text() -> str:

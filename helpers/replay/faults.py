@@ -29,10 +29,9 @@ from __future__ import annotations
 import copy
 import os
 import socket
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, NamedTuple
+from typing import Callable, Iterator, NamedTuple
 
 from . import current_server, wire
 from .server import IncomingRequest, ReplayServer
