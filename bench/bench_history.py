@@ -103,6 +103,30 @@ def main() -> None:
     print(f"  = {len(messages)} × {per_message:g} + 3：每条消息都被包成 <|im_start|>角色\\n…<|im_end|>\\n，")
     print("    即 <|im_start|>、角色名、换行、<|im_end|>、换行共 5 个 token；")
     print("    末尾再加 3 个 token 的 <|im_start|>assistant\\n，提示模型从这里开始回答。")
+    compare_with_recordings()
+
+
+def compare_with_recordings() -> None:
+    """Local counts against the usage stored in the kit's recordings (lesson 02's conversation)."""
+    from helpers.replay import recordings_dir
+    from helpers.replay.store import load_file
+
+    rows = []
+    for exchange in load_file(recordings_dir() / "02_multi_turn.json"):
+        body, response = exchange["request"]["body"], exchange["response"]
+        messages = body["input"]["messages"]
+        usage = (response.get("body") or response["events"][-1]["data"])["usage"]
+        rows.append((exchange["source"], len(messages), usage["input_tokens"],
+                     count_message_tokens(messages), sum(count_tokens(m["content"]) for m in messages)))
+    print("\n本地计数与录制中的 usage.input_tokens（第 02 课的录制）")
+    print("  来源       消息数  录制 input_tokens  本地(含模板)  差   本地(只算正文)  差")
+    for source, n, recorded, templated, bare in rows:
+        print(f"  {source:9s} {n:6d} {recorded:17d} {templated:13d} {recorded - templated:4d}"
+              f" {bare:15d} {recorded - bare:4d}")
+    if {r[0] for r in rows} == {"authored"}:
+        print("  注意：这些录制是编写的（authored），usage 由同一个分词器按同一模板算出，所以“含模板”的差必然是 0；"
+              "这只证明模板计数自洽。线上服务的差值要等 make record 录到真实回答后才能测量"
+              "（官方服务可能另加固定的系统提示 token）。")
 
 
 if __name__ == "__main__":
