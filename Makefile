@@ -10,11 +10,14 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
 .PHONY: lab test chat bench author record notebooks clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml jupyter/overrides.json
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) \
 	    --display-name "Python 3 (大模型工程化之路)" >/dev/null
+	@# No news pop-up over the projector, no update check from an offline classroom.
+	@mkdir -p $(VENV)/share/jupyter/lab/settings
+	@cp jupyter/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	@touch $(STAMP)
 
 lab: $(STAMP)  ## open the lessons in JupyterLab (replay mode when no key is set)
