@@ -1,6 +1,9 @@
 # Two commands for learners: `make lab` and `make test`. The rest is for maintainers.
 # Windows without make: see README (conda route), every target is one plain command.
-PYTHON ?= python3
+# Python 3.11 (what CI tests) if present, else a newer one, else 3.10. Not simply python3:
+# macOS's built-in python3 is 3.9, too old for today's Jupyter stack.
+PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3.10 python3; do \
+            command -v $$p >/dev/null 2>&1 && { echo $$p; break; }; done)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
@@ -11,6 +14,10 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 .PHONY: lab test chat bench author record notebooks clean
 
 $(STAMP): pyproject.toml jupyter/overrides.json
+	@test -x $(BIN)/python || $(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else \
+	    "需要 Python 3.10 或更新版本（找到的是 %s）。请安装 Python 3.11，或按 README 用 conda。\n" \
+	    "Python 3.10+ is required (found %s): install Python 3.11, or use the conda route." \
+	    % (sys.version.split()[0], sys.version.split()[0]))'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) \

@@ -69,8 +69,8 @@ def _version(dist: str) -> str | None:
 
 def check_python() -> Check:
     v = sys.version_info
-    return Check("Python 版本", v >= (3, 9), f"{v.major}.{v.minor}.{v.micro}",
-                 "需要 Python 3.9 或更新版本：按 README 重新创建环境。")
+    return Check("Python 版本", v >= (3, 10), f"{v.major}.{v.minor}.{v.micro}",
+                 "需要 Python 3.10 或更新版本：按 README 重新创建环境。")
 
 
 def check_packages() -> Check:
