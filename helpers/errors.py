@@ -154,6 +154,11 @@ class LLMError(Exception):
     def __repr__(self) -> str:
         return f"LLMError(kind={self.kind!r}, code={self.code!r}, status={self.status!r})"
 
+    def _render_traceback_(self) -> list[str]:
+        """What Jupyter shows for an uncaught LLMError: the short message, not a wall of
+        traceback through the SDK and the retry library (IPython calls this hook)."""
+        return [str(self), "  （详细信息：import sys; print(sys.last_value.explain(verbose=True))）"]
+
     def explain(self, verbose: bool = False) -> str:
         """The short message, or with `verbose` every fact we kept, for a bug report."""
         if not verbose:

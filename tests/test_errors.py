@@ -521,3 +521,22 @@ def test_retry_note():
 def test_module_has_no_print_calls():
     source = open(errors.__file__, encoding="utf-8").read()
     assert "print(" not in source
+
+
+def test_an_uncaught_error_in_a_notebook_shows_the_short_message_not_a_traceback():
+    """Run a real kernel the way a learner does: a cell that asks something never recorded."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell('import helpers\nhelpers.setup()\nhelpers.chat("一个从没录制过的问题")'),
+        nbformat.v4.new_code_cell("import sys\nprint(sys.last_value.explain(verbose=True))"),
+    ])
+    NotebookClient(nb, kernel_name="python3", timeout=60, allow_errors=True).execute()
+    error = nb.cells[0].outputs[-1]
+    assert error["output_type"] == "error" and error["ename"] == "LLMError"
+    assert len(error["traceback"]) == 2, error["traceback"]
+    assert error["traceback"][0].startswith("✗ 回放里没有这条请求的录制")
+    assert "tenacity" not in "".join(error["traceback"])
+    details = nb.cells[1].outputs[0]["text"]
+    assert "ReplayMiss" in details and "一个从没录制过的问题" in details
