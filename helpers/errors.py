@@ -157,7 +157,7 @@ class LLMError(Exception):
     def _render_traceback_(self) -> list[str]:
         """What Jupyter shows for an uncaught LLMError: the short message, not a wall of
         traceback through the SDK and the retry library (IPython calls this hook)."""
-        return [str(self), "  （详细信息：import sys; print(sys.last_value.explain(verbose=True))）"]
+        return [str(self), "  （详细信息：import sys 后查看 sys.last_value.explain(verbose=True)，用法见第 05 课）"]
 
     def explain(self, verbose: bool = False) -> str:
         """The short message, or with `verbose` every fact we kept, for a bug report."""
