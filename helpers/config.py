@@ -12,6 +12,7 @@ set, replay otherwise.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,10 @@ KIT_VARIABLES = ("DASHSCOPE_API_KEY", "LLM_MODE", "LLM_MODEL", "LLM_REGION",
 
 class ConfigError(ValueError):
     """A configuration problem a learner can fix; the message says how (in Chinese)."""
+
+
+# What a DashScope key looks like, for scrubbing text that might contain one.
+KEY_SHAPED = re.compile(r"sk-[A-Za-z0-9_\-]{8,}")
 
 
 def mask_key(key: str | None) -> str:
@@ -201,16 +206,21 @@ def known_models() -> dict[str, int]:
     return {**MODELS, **{m.strip(): 131_072 for m in extra.split(",") if m.strip()}}
 
 
+def base_model(name: str) -> str:
+    """The rolling alias behind a dated snapshot or -latest: qwen-plus-2025-07-28 → qwen-plus."""
+    import re
+
+    return re.sub(r"-(latest|\d{4}-\d{2}-\d{2})$", "", name.strip())
+
+
 def check_model(name: str) -> str:
     """Refuse a model name the kit does not know, before anything is sent.
 
     Dated snapshots of a known model (``qwen-plus-2025-07-28``) and ``-latest`` are accepted.
     """
-    import re
-
     from .errors import bad_input
 
-    base = re.sub(r"-(latest|\d{4}-\d{2}-\d{2})$", "", name.strip())
+    base = base_model(name)
     if base not in known_models():
         close = [m for m in known_models() if m.split("-")[0] == base.split("-")[0]]
         raise bad_input(f"未知的模型名 {name!r}。本课程认识：{'、'.join(known_models())}"
@@ -220,9 +230,7 @@ def check_model(name: str) -> str:
 
 
 def context_window(name: str) -> int:
-    import re
-
-    return known_models()[re.sub(r"-(latest|\d{4}-\d{2}-\d{2})$", "", name.strip())]
+    return known_models()[base_model(name)]
 
 
 def current() -> Settings:

@@ -10,7 +10,15 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import KIT_ROOT, REGIONS, current, known_models, mask_key
+from .config import (
+    KEY_SHAPED,
+    KIT_ROOT,
+    REGIONS,
+    base_model,
+    current,
+    known_models,
+    mask_key,
+)
 
 PACKAGES = ("dashscope", "python-dotenv", "openai", "jupyterlab", "ipywidgets", "tenacity",
             "matplotlib")
@@ -49,12 +57,10 @@ class Report(list):
 
 def redact(text: str) -> str:
     """Hide the key and the user's home folder (it often contains their real name)."""
-    import re
-
     key = os.environ.get("DASHSCOPE_API_KEY", "")
     if len(key) >= 8:
         text = text.replace(key, mask_key(key))
-    text = re.sub(r"sk-[A-Za-z0-9]{8,}", lambda m: mask_key(m.group()), text)
+    text = KEY_SHAPED.sub(lambda m: mask_key(m.group()), text)
     return text.replace(str(Path.home()), "~")
 
 
@@ -118,7 +124,7 @@ def check_key() -> Check:
 
 def check_mode_and_model() -> Check:
     s = current()
-    known = s.model.split("-20")[0].removesuffix("-latest") in known_models()
+    known = base_model(s.model) in known_models()
     return Check("模式与模型", known, f"{s.mode} · {s.model} · 地域 {s.region}",
                  f"LLM_MODEL 应为 {'、'.join(known_models())} 之一。")
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable, Mapping
 
+from .config import MODES
+
 # Qwen chat models wrap every message in ChatML:
 #   <|im_start|>{role}\n{content}<|im_end|>\n   ... and the reply starts after <|im_start|>assistant\n
 # These markers are what makes the server's input_tokens larger than the bare text count.
@@ -73,8 +75,8 @@ PRICES: dict[str, Price] = {
     "qwen-max": Price(input_per_1k=0.0024, output_per_1k=0.0096),
 }
 
-MODES = ("live", "replay", "record", "author")  # author: maintainers writing recordings, free
 # "record" calls the real API (and saves the answer for later replay), so it is billed like "live".
+# Of config.MODES, only replay and author are free: they never reach DashScope.
 _BILLED_MODES = ("live", "record")
 
 

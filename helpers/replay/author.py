@@ -145,14 +145,7 @@ class AuthorUpstream:
 
     def _spec_for(self, request: IncomingRequest) -> tuple[Spec | None, list[dict]]:
         body = request.body if isinstance(request.body, dict) else {}
-        if request.compatible:
-            messages = body.get("messages")
-        else:
-            inp = body.get("input") or {}
-            messages = inp.get("messages")
-            if messages is None and "prompt" in inp:  # prompt= form of the legacy SDK
-                messages = [{"role": "user", "content": inp["prompt"]}]
-        messages = messages or []
+        messages = wire.request_messages(body, request.compatible)
         api = "compatible" if request.compatible else "native"
         model = str(body.get("model", ""))
         return next((s for s in self.specs if s.matches(messages, api, model)), None), messages

@@ -1,10 +1,10 @@
 """Record mode: forward a miss to the live service, pass the reply through, save it scrubbed."""
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
+from ..config import KEY_SHAPED
 from . import wire
 from .server import KEPT_RESPONSE_HEADERS, IncomingRequest, Relay
 
@@ -12,7 +12,6 @@ from .server import KEPT_RESPONSE_HEADERS, IncomingRequest, Relay
 FORWARDED_HEADERS = ("authorization", "content-type", "accept", "x-dashscope-sse",
                      "x-dashscope-workspace", "x-dashscope-datainspection",
                      "x-dashscope-plugin", "x-accel-buffering")
-KEY_SHAPED = re.compile(r"sk-[A-Za-z0-9_\-]{8,}")
 
 
 def scrub(value: Any, secrets: tuple[str, ...] = ()) -> Any:
@@ -92,7 +91,6 @@ def _with_delays(events: list[dict], text: str, stamps: list[tuple[int, float]],
 
 
 def _name(request: IncomingRequest) -> str:
-    body = request.body if isinstance(request.body, dict) else {}
-    messages = body.get("messages") or (body.get("input") or {}).get("messages") or []
+    messages = wire.request_messages(request.body, request.compatible)
     last = str(messages[-1].get("content", ""))[:16] if messages else request.path
     return f"recorded {last}"

@@ -342,7 +342,7 @@ def describe_request(request: IncomingRequest) -> str:
     if body.get("model"):
         parts.append(f"模型 {body['model']}")
     parts.append("流式" if request.stream else "非流式")
-    messages = body.get("messages") or (body.get("input") or {}).get("messages") or []
+    messages = wire.request_messages(body, request.compatible)
     if messages and isinstance(messages[-1], dict):
         content = str(messages[-1].get("content", ""))
         parts.append(f"最后一条消息「{content[:30]}{'…' if len(content) > 30 else ''}」")

@@ -28,6 +28,17 @@ def is_compatible(path: str) -> bool:
     return path.startswith("/compatible-mode/")
 
 
+def request_messages(body: object, compatible: bool) -> list[dict]:
+    """The chat messages of a request body, native or compatible (legacy prompt= included)."""
+    body = body if isinstance(body, dict) else {}
+    if compatible:
+        return body.get("messages") or []
+    inp = body.get("input") or {}
+    if inp.get("messages") is None and "prompt" in inp:  # prompt= form of the legacy SDK
+        return [{"role": "user", "content": inp["prompt"]}]
+    return inp.get("messages") or []
+
+
 def encode_event(event: dict, compatible: bool) -> str:
     """One SSE event as text, ending with the blank line that dispatches it.
 
