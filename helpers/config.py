@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .redaction import KEY_SHAPED, mask_key, remember_secret  # noqa: F401 (re-exported)
+
 DEFAULT_MODEL = "qwen-plus"
 # Models the kit knows, with their context windows in tokens (input + output), from
 # https://help.aliyun.com/zh/model-studio/models (2026-11). Rolling aliases, not dated
@@ -43,20 +45,6 @@ KIT_VARIABLES = ("DASHSCOPE_API_KEY", "LLM_MODE", "LLM_MODEL", "LLM_REGION",
 
 class ConfigError(ValueError):
     """A configuration problem a learner can fix; the message says how (in Chinese)."""
-
-
-# What a DashScope key looks like, for scrubbing text that might contain one.
-KEY_SHAPED = re.compile(r"sk-[A-Za-z0-9_\-]{8,}")
-
-
-def mask_key(key: str | None) -> str:
-    """Show enough of a key to recognise it, never enough to use it: ``sk-ab…9f3c``."""
-    if not key or key == REPLAY_KEY:
-        return "未设置"
-    key = key.strip()
-    if len(key) < 12:
-        return "*" * len(key)
-    return f"{key[:5]}…{key[-4:]}"
 
 
 @dataclass
@@ -165,6 +153,7 @@ def setup(lesson: str | None = None, *, mode: str | None = None,
     key = os.environ.get("DASHSCOPE_API_KEY", "").strip() or None
     if key == REPLAY_KEY:  # our own placeholder, inherited by a child process: not a key
         key = None
+    remember_secret(key)
     mode = (mode or os.environ.get("LLM_MODE") or ("live" if key else "replay")).strip().lower()
     if mode not in MODES:
         raise ConfigError(f"LLM_MODE={mode!r} 无效，应为 live、replay 或 record 之一。")

@@ -10,6 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .redaction import redact as hide_secrets
 from .config import (
     KEY_SHAPED,
     KIT_ROOT,
@@ -56,12 +57,12 @@ class Report(list):
 
 
 def redact(text: str) -> str:
-    """Hide the key and the user's home folder (it often contains their real name)."""
+    """Hide the key (shown masked), any other secret and the user's home folder (it often contains their real name)."""
     key = os.environ.get("DASHSCOPE_API_KEY", "")
     if len(key) >= 8:
         text = text.replace(key, mask_key(key))
     text = KEY_SHAPED.sub(lambda m: mask_key(m.group()), text)
-    return text.replace(str(Path.home()), "~")
+    return hide_secrets(text).replace(str(Path.home()), "~")
 
 
 def _version(dist: str) -> str | None:

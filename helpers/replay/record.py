@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..config import KEY_SHAPED
+from ..redaction import redact_value
 from . import wire
 from .server import KEPT_RESPONSE_HEADERS, IncomingRequest, Relay
 
@@ -15,17 +15,8 @@ FORWARDED_HEADERS = ("authorization", "content-type", "accept", "x-dashscope-sse
 
 
 def scrub(value: Any, secrets: tuple[str, ...] = ()) -> Any:
-    """Remove key-shaped strings and known secrets from any JSON value."""
-    if isinstance(value, str):
-        for secret in secrets:
-            if secret:
-                value = value.replace(secret, "***")
-        return KEY_SHAPED.sub("sk-***", value)
-    if isinstance(value, list):
-        return [scrub(v, secrets) for v in value]
-    if isinstance(value, dict):
-        return {k: scrub(v, secrets) for k, v in value.items()}
-    return value
+    """Remove key-shaped strings, bearer tokens and known secrets from any JSON value."""
+    return redact_value(value, secrets)
 
 
 class RecordUpstream:
