@@ -78,6 +78,10 @@ class ReplayServer:
         self.upstream = upstream
         self.topic = topic
         self.log = ServerLog()
+        # Answer makers consulted before the recordings, in order: each takes the request and
+        # returns a response dict (the recordings' "response" shape) or None to pass. The
+        # varied-replay upstream and the local embedding/rerank stand-in plug in here.
+        self.responders: list[Callable[[IncomingRequest], dict | None]] = []
         # Faults waiting to be served (lesson 05): each is (predicate, response dict).
         self.faults: list[tuple[Callable[[IncomingRequest], bool], dict]] = []
         self._lock = threading.Lock()
@@ -205,6 +209,11 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None:
             self.serve(fault, request)
             return
+        for responder in list(replay.responders):
+            made = responder(request)
+            if made is not None:
+                self.serve(made, request)
+                return
         prefer = getattr(replay.upstream, "prefer", None)
         recorded = replay.store.count(request.method, path, stream, body)
         wants_new = prefer is not None and prefer(request, recorded)
