@@ -17,19 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .redaction import KEY_SHAPED, mask_key, remember_secret  # noqa: F401 (re-exported)
+# The model section lives in helpers/models.py (one catalogue); these names stay importable here.
+from .models import (MODELS, base_model, check_model, context_window,  # noqa: F401
+                     known_models)
 
 DEFAULT_MODEL = "qwen-plus"
-# Models the kit knows, with their context windows in tokens (input + output), from
-# https://help.aliyun.com/zh/model-studio/models (2026-11). Rolling aliases, not dated
-# snapshots, so lessons keep working when a snapshot retires. Add others via LLM_EXTRA_MODELS.
-MODELS = {
-    "qwen-plus": 131_072,
-    "qwen-flash": 1_000_000,
-    "qwen-turbo": 1_000_000,
-    "qwen-max": 32_768,
-    "qwen3-max": 262_144,
-    "qwen-long": 10_000_000,
-}
 MODES = ("live", "replay", "record", "author")  # author: kit maintainers write recordings
 REGIONS = {  # LLM_REGION → host; the key must come from the same region's console
     "cn": "https://dashscope.aliyuncs.com",
@@ -188,38 +180,6 @@ def _point_sdks(settings: Settings) -> None:
     os.environ["DASHSCOPE_BASE_URL"] = settings.base_url  # 2.0 Client, read at construction
     os.environ["OPENAI_BASE_URL"] = settings.compatible_url  # openai SDK
     os.environ["OPENAI_API_KEY"] = key
-
-
-def known_models() -> dict[str, int]:
-    extra = os.environ.get("LLM_EXTRA_MODELS", "")
-    return {**MODELS, **{m.strip(): 131_072 for m in extra.split(",") if m.strip()}}
-
-
-def base_model(name: str) -> str:
-    """The rolling alias behind a dated snapshot or -latest: qwen-plus-2025-07-28 → qwen-plus."""
-    import re
-
-    return re.sub(r"-(latest|\d{4}-\d{2}-\d{2})$", "", name.strip())
-
-
-def check_model(name: str) -> str:
-    """Refuse a model name the kit does not know, before anything is sent.
-
-    Dated snapshots of a known model (``qwen-plus-2025-07-28``) and ``-latest`` are accepted.
-    """
-    from .errors import bad_input
-
-    base = base_model(name)
-    if base not in known_models():
-        close = [m for m in known_models() if m.split("-")[0] == base.split("-")[0]]
-        raise bad_input(f"未知的模型名 {name!r}。本课程认识：{'、'.join(known_models())}"
-                        + (f"（你是不是想用 {close[0]}？）" if close else "")
-                        + "。新模型请加到 .env 的 LLM_EXTRA_MODELS。")
-    return name.strip()
-
-
-def context_window(name: str) -> int:
-    return known_models()[base_model(name)]
 
 
 def current() -> Settings:

@@ -31,10 +31,12 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    warn: bool = False  # passes, but tell the learner (e.g. an old model catalogue)
 
     def __str__(self) -> str:
-        line = f"{'✓' if self.ok else '✗'} {self.name}：{self.detail}"
-        return line + (f"\n    → {self.fix}" if not self.ok and self.fix else "")
+        mark = "✗" if not self.ok else "⚠" if self.warn else "✓"
+        line = f"{mark} {self.name}：{self.detail}"
+        return line + (f"\n    → {self.fix}" if (not self.ok or self.warn) and self.fix else "")
 
 
 class Report(list):
@@ -119,12 +121,23 @@ def check_key() -> Check:
         problems.append("含有空格或引号")
     if not key.isascii():
         problems.append("含有全角或中文字符")
-    return Check("API Key", not problems, f"{mask_key(key)}" + (f"（{'，'.join(problems)}）" if problems else ""),
-                 "从百炼控制台重新复制 Key，粘贴到 .env 的等号后面，不要加引号或空格。")
+    if key.startswith("sk-sp-"):  # Coding Plan / Token Plan: valid only at that plan's Base URL
+        problems.append("是 Coding Plan / Token Plan 的 Key，只能用于该套餐自己的 Base URL，"
+                        "在课程用的按量付费地址上会返回 401")
+    region = {"cn": "华北2（北京）", "intl": "新加坡", "us": "美国（弗吉尼亚）"}.get(s.region, s.region)
+    return Check("API Key", not problems, f"{mask_key(key)}" + (f"（{'，'.join(problems)}）" if problems else "")
+                 + f"；须是「{region}」地域、按量付费的 Key（地域或计费方案不符会返回 401）",
+                 "从百炼控制台（与 LLM_REGION 同一地域）重新复制按量付费的 Key，"
+                 "粘贴到 .env 的等号后面，不要加引号或空格。")
 
 
 def check_mode_and_model() -> Check:
+    from .models import retired_message
+
     s = current()
+    old = retired_message(s.model)
+    if old:
+        return Check("模式与模型", False, f"{s.mode} · {s.model} · 地域 {s.region}", old)
     known = base_model(s.model) in known_models()
     return Check("模式与模型", known, f"{s.mode} · {s.model} · 地域 {s.region}",
                  f"LLM_MODEL 应为 {'、'.join(known_models())} 之一。")
@@ -156,10 +169,19 @@ def check_endpoint(timeout: float = 5.0) -> Check:
     return Check("服务地址", True, f"{host} 可以连通")
 
 
+def check_catalogue() -> Check:
+    """Warn (never fail) when the model catalogue is over six months old: facts may have moved."""
+    from .models import READ_ON, SOURCE, age_days, is_stale
+
+    return Check("模型目录", True, f"helpers/data/models.json 于 {READ_ON} 核对（{age_days()} 天前）",
+                 f"已超过半年：模型、上限和价格可能已变，请到 {SOURCE} 核对，或更新课程。",
+                 warn=is_stale())
+
+
 def report() -> Report:
     """Run every check; print the result, or ``.save()`` it to attach to a question."""
     checks = (check_python, check_packages, check_interpreter, check_env_file, check_key,
-              check_mode_and_model, check_endpoint)
+              check_mode_and_model, check_catalogue, check_endpoint)
     return Report(check() for check in checks)
 
 

@@ -39,7 +39,8 @@ TITLES = {
 # Only these kinds can succeed on a second try, and only while no text was delivered yet.
 RETRYABLE_KINDS = frozenset({"rate_limit", "server", "timeout", "network", "stream_broken"})
 
-_KEY = ("请检查 .env 里的 DASHSCOPE_API_KEY 是否完整、没有多余空格；"
+_KEY = ("请检查 .env 里的 DASHSCOPE_API_KEY 是否完整、没有多余空格；Key 要与地址同一地域（LLM_REGION）、"
+        "同一计费方案（Coding/Token Plan 的 sk-sp- Key 只能配它自己的 Base URL）。"
         "再运行 00 号课的环境检查，看是否有系统环境变量覆盖了它。")
 _NO_KEY = "请在 .env 里写入 DASHSCOPE_API_KEY=sk-…（步骤见 00 号课）；不想用 Key 也可以不设它，课程会以回放模式运行。"
 _RATE = "请等几秒再试（本工具会自动重试），或降低并发；经常出现的话，到百炼控制台查看该模型的限流额度。"
@@ -47,7 +48,7 @@ _TPM = "每分钟 Token 用量超出了分配额度。请等一分钟再试，�
 _BURST = "请求量增长太快，触发了突发限流。请放慢速度、逐步增加并发后再试。"
 _DENIED = "这个 Key 无权调用该模型或接口。请到百炼控制台确认已开通该模型、Key 所在业务空间有权限，或换回默认模型 qwen-plus。"
 _MODEL = ("模型名不存在或已下线。请检查 .env 里的 LLM_MODEL 拼写（课程默认 qwen-plus）；"
-          "带日期的旧模型名会被下线，请换成当前的名字。")
+          "已下线的模型请换成 helpers/data/models.json 里写明的替代模型。")
 _PARAM = "请按下面的原文检查参数（例如 max_tokens 的范围、messages 的格式）。"
 _FILTER = "输入或输出触发了内容审核。请换一种说法改写问题后再试；这不是程序错误，重试没有用。"
 _SERVER = "服务端临时出错。请稍后重试（本工具会自动重试）；一直失败就记下 request_id 联系阿里云支持。"

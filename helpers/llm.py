@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Union
 
-from .config import check_model, context_window, current
+from .config import check_model, current
 from .errors import (LLMError, bad_input, call_with_retries, error_from_exception,
                      error_from_response, stream_broken)
 
@@ -55,16 +55,19 @@ def as_messages(messages: Messages) -> list[dict]:
     return messages
 
 
-def _prepare(messages: Messages, model: str | None) -> tuple[list[dict], str]:
+def _prepare(messages: Messages, model: str | None,
+             thinking: bool = False) -> tuple[list[dict], str]:
+    from .models import max_input
     from .tokens import METER, count_message_tokens
 
     settings = current()
     messages = as_messages(messages)
     model = check_model(model or settings.model)
-    limit = context_window(model)
-    if count_message_tokens(messages) > limit:
-        raise bad_input(f"对话约 {count_message_tokens(messages)} tokens，超过 {model} 的上下文上限 "
-                        f"{limit}：请删减历史（见 02 课的 token 预算）。")
+    limit = max_input(model, thinking)  # the service limits the input, not the whole context
+    size = count_message_tokens(messages)
+    if limit is not None and size > limit:
+        raise bad_input(f"对话约 {size} tokens，超过 {model} 的最大输入 {limit} tokens"
+                        "（见 helpers/data/models.json）：请删减历史（见 02 课的 token 预算）。")
     METER.check(settings.mode)
     return messages, model
 
@@ -80,7 +83,7 @@ def chat(messages: Messages, *, model: str | None = None, **params) -> Reply:
     """Ask once and wait for the whole answer. ``params``: temperature, seed, max_tokens, …"""
     import dashscope
 
-    messages, model = _prepare(messages, model)
+    messages, model = _prepare(messages, model, bool(params.get("enable_thinking")))
 
     def attempt() -> Reply:
         started = time.perf_counter()
@@ -108,7 +111,7 @@ def stream_chat(messages: Messages, *, model: str | None = None,
     """
     import dashscope
 
-    messages, model = _prepare(messages, model)
+    messages, model = _prepare(messages, model, bool(params.get("enable_thinking")))
     pieces: list[str] = []
 
     def attempt() -> Reply:

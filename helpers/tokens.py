@@ -6,10 +6,12 @@ No network: the vocabulary file is part of the installed SDK. Nothing here print
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable, Mapping
 
+from . import models
 from .config import MODES
 
 # Qwen chat models wrap every message in ChatML:
@@ -48,32 +50,37 @@ def count_message_tokens(messages: Iterable[Mapping[str, str]]) -> int:
 
 @dataclass(frozen=True)
 class Price:
-    """List price of one model, per 1,000 tokens."""
+    """List price of one model, per 1,000 tokens (the catalogue stores 元 per million)."""
 
     input_per_1k: float
     output_per_1k: float
     currency: str = "CNY"
+    tier: str = field(default="", compare=False)  # e.g. "≤128K、非思考"
+
+    @property
+    def input_per_million(self) -> float:
+        return round(self.input_per_1k * 1000, 6)
+
+    @property
+    def output_per_million(self) -> float:
+        return round(self.output_per_1k * 1000, 6)
 
 
-PRICE_SOURCE = "https://help.aliyun.com/zh/model-studio/models"
-PRICE_DATE = "2026-11-21"  # the day these figures were collected; check PRICE_SOURCE before trusting them
+PRICE_SOURCE = models.SOURCE
+PRICE_DATE = models.READ_ON  # the day the catalogue was read; check PRICE_SOURCE before trusting it
 
-# China (Beijing) region, non-thinking mode, lowest input tier (the short-prompt band every lesson
-# stays in), CNY per 1K tokens. Prices change often and thinking mode bills output much higher,
-# so treat every estimate as "about".
-PRICES: dict[str, Price] = {
-    # Official models page (help.aliyun.com, older snapshot: "最低输入价格 0.0008元/千Token,
-    # 最低输出价格 0.002元/千Token"); 2026 third-party guides quote the same 0.8 / 2 元 per million.
-    "qwen-plus": Price(input_per_1k=0.0008, output_per_1k=0.002),
-    # Same official snapshot (0.0003 / 0.0006 元/千Token); 2026 third-party guides agree.
-    "qwen-turbo": Price(input_per_1k=0.0003, output_per_1k=0.0006),
-    # UNCONFIRMED on the official page: third-party scrapes of the Bailian console
-    # (tier "输入<=128K": input 0.00015, output 0.0015 元/千tokens).
-    "qwen-flash": Price(input_per_1k=0.00015, output_per_1k=0.0015),
-    # UNCONFIRMED: 2026 third-party guides quote 2.4 / 9.6 元 per million. The only official
-    # snapshot found is older (qwen-max-2024-09-19 era, 0.02 / 0.06 元/千Token) and outdated.
-    "qwen-max": Price(input_per_1k=0.0024, output_per_1k=0.0096),
-}
+
+def _price(tier: models.Tier) -> Price:
+    """China (Beijing), non-thinking mode, the lowest input tier: the band every lesson stays in.
+    Thinking mode bills output higher and longer inputs cost more, so every estimate is "about"."""
+    label = "、".join(p for p in (tier.tier, "非思考") if p and p != "无阶梯") or "非思考"
+    return Price(input_per_1k=round(tier.input / 1000, 9), output_per_1k=round(tier.output / 1000, 9),
+                 tier=label)
+
+
+# From helpers/data/models.json; models without a checked price are left out (cost "unknown").
+PRICES: dict[str, Price] = {name: _price(m.prices[0]) for name, m in models.CATALOGUE.items()
+                            if m.prices and name in models.MODELS}
 
 # "record" calls the real API (and saves the answer for later replay), so it is billed like "live".
 # Of config.MODES, only replay and author are free: they never reach DashScope.
@@ -84,16 +91,20 @@ class UnknownModelError(ValueError):
     """The model has no entry in PRICES."""
 
 
+class PriceUnknownWarning(UserWarning):
+    """A billed call to a model the catalogue has no price for: its cost is shown as unknown."""
+
+
 def price_for(model: str) -> Price:
-    """The Price of `model`; raises UnknownModelError with the list of known models."""
-    try:
-        return PRICES[model]
-    except KeyError:
+    """The Price of `model` (a dated snapshot prices as its alias); raises UnknownModelError."""
+    price = PRICES.get(model.strip()) or PRICES.get(models.base_model(model))
+    if price is None:
         known = "、".join(sorted(PRICES))
         raise UnknownModelError(
             f"价格表中没有模型 {model!r}（已收录：{known}）。"
-            f"请到 {PRICE_SOURCE} 查询单价，并补充到 helpers/tokens.py 的 PRICES 中。"
-        ) from None
+            f"请到 {PRICE_SOURCE} 查询单价，并补充到 helpers/data/models.json 中。"
+        )
+    return price
 
 
 def _token_counts(usage: Mapping[str, int]) -> tuple[int, int]:
@@ -103,15 +114,25 @@ def _token_counts(usage: Mapping[str, int]) -> tuple[int, int]:
     return int(usage["input_tokens"]), int(usage["output_tokens"])
 
 
-def estimate_cost(usage: Mapping[str, int], model: str) -> float:
-    """Estimated cost of one call from its usage (`input_tokens`, `output_tokens`)."""
-    price = price_for(model)
+def estimate_cost(usage: Mapping[str, int], model: str) -> float | None:
+    """Estimated cost of one call from its usage (`input_tokens`, `output_tokens`).
+
+    None (with a PriceUnknownWarning) when the catalogue has no price for the model: the call
+    has been answered, and billed, already, so this never raises for a missing price.
+    """
     input_tokens, output_tokens = _token_counts(usage)
+    try:
+        price = price_for(model)
+    except UnknownModelError as err:
+        warnings.warn(f"{err} 本次费用记为「未知」。", PriceUnknownWarning, stacklevel=2)
+        return None
     return input_tokens / 1000 * price.input_per_1k + output_tokens / 1000 * price.output_per_1k
 
 
-def format_cny(amount: float) -> str:
+def format_cny(amount: float | None) -> str:
     """'¥0.00019'-style text: two significant digits, so a tiny cost never shows as ¥0.00."""
+    if amount is None:
+        return "未知"
     if amount == 0:
         return "¥0"
     decimals = max(2, 1 - math.floor(math.log10(abs(amount))))
@@ -142,7 +163,7 @@ class CallRecord:
     mode: str
     input_tokens: int
     output_tokens: int
-    cost: float
+    cost: float | None  # None: billed, but the catalogue has no price for the model
     billed: bool
 
 
@@ -154,7 +175,7 @@ class UsageMeter:
     calls: list[CallRecord] = field(default_factory=list)
 
     def record(self, usage: Mapping[str, int], model: str, mode: str = "live") -> CallRecord:
-        """Add one finished call. Never refuses: the money is already spent."""
+        """Add one finished call. Never refuses or raises: the money is already spent."""
         if mode not in MODES:
             raise ValueError(f"mode 只能是 {' / '.join(MODES)}，收到 {mode!r}")
         billed = mode in _BILLED_MODES
@@ -179,7 +200,13 @@ class UsageMeter:
 
     @property
     def cost(self) -> float:
-        return sum(c.cost for c in self.calls)
+        """Known cost so far; calls without a price are counted in ``unpriced``."""
+        return sum(c.cost for c in self.calls if c.cost is not None)
+
+    @property
+    def unpriced(self) -> int:
+        """Billed calls whose cost is unknown (no price in the catalogue)."""
+        return sum(c.cost is None for c in self.calls)
 
     @property
     def remaining(self) -> float | None:
@@ -195,6 +222,8 @@ class UsageMeter:
         """One Chinese line describing the session so far."""
         text = (f"本次会话：{len(self.calls)} 次调用，输入 {self.input_tokens} tokens，"
                 f"输出 {self.output_tokens} tokens，约 {format_cny(self.cost)}")
+        if self.unpriced:
+            text += f"（另有 {self.unpriced} 次调用的模型没有价格，费用未知）"
         replays = sum(not c.billed for c in self.calls)
         if replays and replays == len(self.calls):
             text += "（回放模式不计费）"

@@ -68,17 +68,46 @@ def test_malformed_message_lists(server, messages):
     assert_refused_before_sending(server, lambda: helpers.chat(messages))
 
 
-def test_longer_than_the_context_window(server):
-    # qwen-max has the smallest window the kit knows (32,768 tokens); "你好" is one token.
-    long_question = "你好" * 33_000
+def test_longer_than_the_max_input(server):
+    # The check uses the catalogue's max input, not the context: for qwen-max 30,720 of 32,768.
+    # A request in between would pass a context check and fail on the server.
+    from helpers.models import CATALOGUE
+
+    qwen_max = CATALOGUE["qwen-max"]
+    assert qwen_max.max_input < qwen_max.context
+    size = (qwen_max.max_input + qwen_max.context) // 2  # "你好" is one token, + 8 for ChatML
     err = assert_refused_before_sending(
-        server, lambda: helpers.chat(long_question, model="qwen-max"), "上下文上限", "32768", "qwen-max")
+        server, lambda: helpers.chat("你好" * size, model="qwen-max"),
+        "最大输入", str(qwen_max.max_input), "qwen-max")
     assert "02 课" in str(err)  # points at the lesson that teaches token budgets
+
+
+def test_max_input_limit_is_exact(server, monkeypatch):
+    """One token under the catalogue's limit is sent, one over is refused."""
+    from helpers import models
+    from helpers.tokens import count_message_tokens
+
+    limit = count_message_tokens([{"role": "user", "content": "你好" * 50}])
+    monkeypatch.setattr(models, "max_input", lambda name, thinking=False: limit)
+    assert_refused_before_sending(server, lambda: helpers.chat("你好" * 51), "最大输入", str(limit))
+    with pytest.raises(LLMError) as info:  # not refused locally: it reaches the replay server
+        helpers.chat("你好" * 50)
+    assert info.value.kind == "replay_miss"
 
 
 def test_stream_is_refused_too_when_too_long(server):
     assert_refused_before_sending(server, lambda: helpers.stream_chat("你好" * 33_000, model="qwen-max"),
-                                  "上下文上限")
+                                  "最大输入")
+
+
+def test_retired_model_is_refused_with_its_replacement(server):
+    from helpers.models import CATALOGUE
+
+    for name, model in CATALOGUE.items():
+        if model.status_on() == "retired" and model.replacement:
+            err = assert_refused_before_sending(server, lambda: helpers.chat("你好", model=name),
+                                                name, "下线", f"LLM_MODEL={model.replacement}")
+            assert model.replacement in str(err)
 
 
 @pytest.mark.parametrize("model, suggestion", [("qwen-plsu", "qwen-plus"), ("gpt-4o", None),

@@ -113,7 +113,8 @@ def test_native_missing_model_is_not_found():
 def test_short_message_matches_the_house_style():
     err = error_from_response(401, "InvalidApiKey", "Invalid API-key provided.", "fb53c4ec")
     assert str(err) == ("✗ API Key 无效（401 InvalidApiKey）：请检查 .env 里的 DASHSCOPE_API_KEY 是否完整、"
-                        "没有多余空格；再运行 00 号课的环境检查，看是否有系统环境变量覆盖了它。")
+                        "没有多余空格；Key 要与地址同一地域（LLM_REGION）、同一计费方案（Coding/Token Plan 的 "
+                        "sk-sp- Key 只能配它自己的 Base URL）。再运行 00 号课的环境检查，看是否有系统环境变量覆盖了它。")
     assert err.detail == "Invalid API-key provided." and err.request_id == "fb53c4ec"
     assert "fb53c4ec" not in str(err) and format_error(err) == str(err)
 

@@ -51,7 +51,7 @@ def test_chat_template_and_message_overhead():
 
 
 def test_price_table_covers_course_models():
-    for model in ("qwen-plus", "qwen-flash", "qwen-max", "qwen-turbo"):
+    for model in ("qwen-plus", "qwen-flash", "qwen-max"):  # qwen-flash replaced a retired model
         price = PRICES[model]
         assert price.currency == "CNY"
         assert 0 < price.input_per_1k < price.output_per_1k
@@ -92,11 +92,35 @@ def test_estimate_cost_accepts_dashscope_usage_object():
     assert estimate_cost(usage, "qwen-flash") == pytest.approx(0.00015 + 0.0015)
 
 
-def test_estimate_cost_unknown_model():
+def test_price_for_unknown_model():
     with pytest.raises(UnknownModelError) as err:
-        estimate_cost({"input_tokens": 1, "output_tokens": 1}, "gpt-4o")
+        tokens.price_for("gpt-4o")
     assert isinstance(err.value, ValueError)
     assert "gpt-4o" in str(err.value) and "qwen-plus" in str(err.value)
+
+
+def test_estimate_cost_unknown_model_warns_and_returns_none():
+    # The call was answered (and billed) already: a missing price must not raise.
+    with pytest.warns(tokens.PriceUnknownWarning, match="gpt-4o"):
+        assert estimate_cost({"input_tokens": 1, "output_tokens": 1}, "gpt-4o") is None
+    assert format_cny(None) == "未知"
+
+
+def test_dated_snapshot_prices_as_its_alias():
+    usage = {"input_tokens": 1000, "output_tokens": 1000}
+    assert tokens.price_for("qwen-plus-2025-07-28") == PRICES["qwen-plus"]
+    assert estimate_cost(usage, "qwen-plus-2025-12-01") == estimate_cost(usage, "qwen-plus")
+    assert estimate_cost(usage, "qwen-max-latest") == pytest.approx(0.0024 + 0.0096)
+
+
+def test_prices_come_from_the_catalogue():
+    from helpers.models import CATALOGUE
+
+    for name, price in PRICES.items():
+        tier = CATALOGUE[name].prices[0]
+        assert (price.input_per_million, price.output_per_million) == (tier.input, tier.output)
+    assert PRICES["qwen-plus"].tier == "≤128K、非思考"
+    assert "qwen3-max" not in PRICES  # known to the kit, but no price was confirmed
 
 
 def test_estimate_cost_missing_usage_field(priced):
@@ -141,11 +165,14 @@ def test_replay_of_unpriced_model_is_fine():
     assert meter.cost == 0
 
 
-def test_live_call_of_unpriced_model_raises_and_records_nothing():
+def test_live_call_of_unpriced_model_is_recorded_with_unknown_cost(priced):
     meter = UsageMeter()
-    with pytest.raises(UnknownModelError):
-        meter.record({"input_tokens": 5, "output_tokens": 5}, "some-new-model", "live")
-    assert meter.calls == []
+    meter.record({"input_tokens": 1000, "output_tokens": 0}, priced, "live")
+    with pytest.warns(tokens.PriceUnknownWarning):
+        call = meter.record({"input_tokens": 5, "output_tokens": 5}, "some-new-model", "live")
+    assert call.cost is None and call.billed and len(meter.calls) == 2
+    assert meter.cost == pytest.approx(1.0) and meter.unpriced == 1
+    assert "1 次调用的模型没有价格，费用未知" in meter.summary()
 
 
 def test_record_mode_is_billed(priced):

@@ -47,6 +47,7 @@ class HttpFault(NamedTuple):
     compat_code: str
     compat_type: str
     compat_message: str
+    compat_status: int | None = None  # when the OpenAI-compatible endpoint answers differently
 
 
 # Codes and messages from the wire reference §2.1. [UNVERIFIED] the compatible-mode code/type
@@ -65,10 +66,13 @@ HTTP_FAULTS: dict[str, HttpFault] = {
         "Arrearage", "Arrearage",
         "Access denied, please make sure your account is in good standing. For details, see: "
         "https://help.aliyun.com/zh/model-studio/error-code#overdue-payment"),
+    # A misspelled name on the native API: 400 InvalidParameter "Model not exist." (what the
+    # dashscope SDK's own regression test and public captures show). The error-code page's
+    # 404 ModelNotFound / model_not_found is the OpenAI-compatible endpoint's answer.
     "model_not_found": HttpFault(
-        404, "ModelNotFound", "Model can not be found.",
+        400, "InvalidParameter", "Model not exist.",
         "model_not_found", "invalid_request_error",
-        "The model `{model}` does not exist or you do not have access to it."),
+        "The model `{model}` does not exist or you do not have access to it.", 404),
     "rate_limit": HttpFault(
         429, "Throttling", "Requests throttling triggered.",
         "limit_requests", "limit_requests", "Requests rate limit exceeded, please try again later."),
@@ -93,7 +97,7 @@ FAULTS: dict[str, str] = {
     "invalid_key": "401 InvalidApiKey：Key 无效",
     "access_denied": "403 AccessDenied：无权调用",
     "arrearage": "400 Arrearage：账户欠费",
-    "model_not_found": "404 ModelNotFound：模型不存在",
+    "model_not_found": "400 InvalidParameter「Model not exist.」：模型不存在",
     "rate_limit": "429 Throttling：限流（带 Retry-After）",
     "server_error": "500 InternalError：服务端错误",
     "content_filter": "400 DataInspectionFailed：内容审核未通过",
@@ -161,7 +165,8 @@ def http_error(fault: HttpFault, request: IncomingRequest, retry_after: float | 
     headers = {"Content-Type": wire.JSON_CONTENT_TYPE, "x-request-id": request_id}
     if retry_after is not None:
         headers["Retry-After"] = f"{retry_after:g}"
-    return {"status": fault.status, "headers": headers, "body": body}
+    status = (fault.compat_status or fault.status) if request.compatible else fault.status
+    return {"status": status, "headers": headers, "body": body}
 
 
 def _recorded(server: ReplayServer, request: IncomingRequest) -> dict | None:
