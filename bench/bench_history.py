@@ -124,7 +124,7 @@ def compare_with_recordings() -> None:
         print(f"  {source:9s} {n:6d} {recorded:17d} {templated:13d} {recorded - templated:4d}"
               f" {bare:15d} {recorded - bare:4d}")
     if {r[0] for r in rows} == {"authored"}:
-        print("  注意：这些录制是编写的（authored），usage 由同一个分词器按同一模板算出，所以“含模板”的差必然是 0；"
+        print("  注意：这些是预先编写的回放数据（authored），usage 由同一个分词器按同一模板算出，所以“含模板”的差必然是 0；"
               "这只证明模板计数自洽。线上服务的差值要等 make record 录到真实回答后才能测量"
               "（官方服务可能另加固定的系统提示 token）。")
 

@@ -67,7 +67,7 @@ class Settings:
 
     def __str__(self) -> str:
         label = {"live": "在线模式（live）", "replay": "回放模式（replay，无需 Key）",
-                 "record": "录制模式（record）", "author": "编写录制模式（author）"}[self.mode]
+                 "record": "录制模式（record）", "author": "编写回放数据模式（author）"}[self.mode]
         key = mask_key(self.api_key) if self.mode in ("live", "record") else "不需要"
         line = f"✓ {label} · 模型 {self.model} · Key {key}"
         if self.shadowed:

@@ -173,9 +173,11 @@ def check_catalogue() -> Check:
     """Warn (never fail) when the model catalogue is over six months old: facts may have moved."""
     from .models import READ_ON, SOURCE, age_days, is_stale
 
-    return Check("模型目录", True, f"helpers/data/models.json 于 {READ_ON} 核对（{age_days()} 天前）",
+    stale = is_stale()  # the day count only when stale: stored lesson outputs stay the same
+    return Check("模型目录", True, f"helpers/data/models.json 于 {READ_ON} 核对"
+                 + (f"，已过去 {age_days()} 天" if stale else ""),
                  f"已超过半年：模型、上限和价格可能已变，请到 {SOURCE} 核对，或更新课程。",
-                 warn=is_stale())
+                 warn=stale)
 
 
 def report() -> Report:

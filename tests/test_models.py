@@ -68,7 +68,7 @@ def test_doctor_warns_without_failing_when_the_catalogue_is_old(monkeypatch):
     monkeypatch.setattr(models, "is_stale", lambda today=None: True)
     check = doctor.check_catalogue()
     assert check.ok and check.warn  # a warning: the report still passes
-    assert str(check).startswith("⚠ 模型目录") and "400 天前" in str(check) and "核对" in str(check)
+    assert str(check).startswith("⚠ 模型目录") and "已过去 400 天" in str(check) and "核对" in str(check)
 
 
 def test_doctor_flags_plan_keys_and_names_the_region(monkeypatch):

@@ -1,7 +1,8 @@
 """Rebuild recordings and stored notebook outputs (maintainers; ``make author|record|notebooks``).
 
     python -m helpers.replay.rebuild author   [NOTEBOOK ...]  # specs → authored recordings
-    python -m helpers.replay.rebuild record   [NOTEBOOK ...]  # live service → recordings (key)
+    python -m helpers.replay.rebuild record   [NOTEBOOK ...]  # live service → recordings (key),
+                                                            # then re-checks facts (factcheck.py)
     python -m helpers.replay.rebuild outputs  [NOTEBOOK ...]  # replay → stored outputs
 
 Each notebook's recordings are ``notebooks/recordings/<notebook stem>.json``. ``author``
@@ -67,6 +68,13 @@ def main(argv: list[str] | None = None) -> int:
         # running it sees real timings; the sanitizer makes them compare equal at speed 0.
         seconds = execute(path, "replay", save=True, speed=os.environ.get("LLM_STORE_SPEED", "1"))
         print(f"{path.name}: 回放执行并保存输出 {seconds:.1f} s")
+    if args.action == "record":  # re-check the facts docs/fact-check.md marks as checkable live
+        from ..config import REGIONS
+        from .factcheck import recheck
+
+        region = (os.environ.get("LLM_REGION") or "cn").strip().lower()
+        host = os.environ.get("LLM_RECORD_UPSTREAM") or REGIONS.get(region, REGIONS["cn"])
+        print(recheck(host, os.environ["DASHSCOPE_API_KEY"]))
     return 0
 
 
