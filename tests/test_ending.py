@@ -52,25 +52,25 @@ FAMILY_CASES = [
     ("thanks a lot, you've been very helpful", "closing:thanks"),
 ]
 
-NEGATIVE_CASES = [
-    # negative:new_request — thanks or a closing followed by a request or a question
-    ("谢谢，再帮我查一下尺码", "negative:new_request"), ("谢谢，这双有42码吗？", "negative:new_request"),
-    ("没有了，不过我想问一下退货流程", "negative:new_request"), ("好的谢谢，那运费怎么算", "negative:new_request"),
-    ("谢谢你，这款能包邮不", "negative:new_request"), ("谢谢，但是鞋子有点挤脚", "negative:new_request"),
-    ("thanks, can you also check the size chart?", "negative:new_request"),
-    ("ok thanks, and what about the black pair", "negative:new_request"),
-    ("thanks. now find me a cheaper pair", "negative:new_request"),
-    # negative:zai — 再 that is not 再见
-    ("再来一双一样的", "negative:zai"), ("好的，再来两双", "negative:zai"), ("我再问最后一个问题", "negative:zai"),
-    # negative:quoted — the farewell is talked about, not said
-    ("他说“再见”是什么意思", "negative:quoted"), ("拜拜用日语怎么说", "negative:quoted"),
-    ("how do you say goodbye in French", "negative:quoted"), ('what does "ttyl" mean', "negative:quoted"),
-    # negative:meta_question — a question about ending
-    ("怎么结束对话？", "negative:meta_question"), ("how do i end this chat?", "negative:meta_question"),
-    # negative:answer_then_thanks — an answer, the thanks means "please"
-    ("42码，谢谢", "negative:answer_then_thanks"), ("size 9, thanks", "negative:answer_then_thanks"),
+CONTINUE_CASES = [
+    # request:question_or_task — thanks or a closing followed by a request or a question
+    ("谢谢，再帮我查一下尺码", "request:question_or_task"), ("谢谢，这双有42码吗？", "request:question_or_task"),
+    ("没有了，不过我想问一下退货流程", "request:question_or_task"), ("好的谢谢，那运费怎么算", "request:question_or_task"),
+    ("谢谢你，这款能包邮不", "request:question_or_task"), ("谢谢，但是鞋子有点挤脚", "request:question_or_task"),
+    ("thanks, can you also check the size chart?", "request:question_or_task"),
+    ("ok thanks, and what about the black pair", "request:question_or_task"),
+    ("thanks. now find me a cheaper pair", "request:question_or_task"),
+    # request:zai — 再 that is not 再见
+    ("再来一双一样的", "request:zai"), ("好的，再来两双", "request:zai"), ("我再问最后一个问题", "request:zai"),
+    # mention:quoted — the farewell is talked about, not said
+    ("他说“再见”是什么意思", "mention:quoted"), ("拜拜用日语怎么说", "mention:quoted"),
+    ("how do you say goodbye in French", "mention:quoted"), ('what does "ttyl" mean', "mention:quoted"),
+    # mention:how_to_end — a question about ending
+    ("怎么结束对话？", "mention:how_to_end"), ("how do i end this chat?", "mention:how_to_end"),
+    # unclear:answer_then_thanks — an answer, the thanks means "please"
+    ("42码，谢谢", "unclear:answer_then_thanks"), ("size 9, thanks", "unclear:answer_then_thanks"),
     # ordinary requests: no closing at all
-    ("我想买一双跑鞋", "negative:new_request"), ("上周买的鞋开胶了", "no_closing"),
+    ("我想买一双跑鞋", "request:question_or_task"), ("上周买的鞋开胶了", "no_closing"),
 ]
 
 
@@ -80,8 +80,8 @@ def test_closing_families(text, family):
     assert (d.ends, d.rule, d.strategy) == (True, family, "rules")
 
 
-@pytest.mark.parametrize("text,family", NEGATIVE_CASES)
-def test_negative_families(text, family):
+@pytest.mark.parametrize("text,family", CONTINUE_CASES)
+def test_continue_families(text, family):
     d = rules_decision(text)
     assert (d.ends, d.rule) == (False, family)
 
@@ -292,4 +292,4 @@ def test_cli_one_sentence():
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "结束对话 ✓（规则 closing:done）"
     proc = run_cli("谢谢，再帮我查一下尺码")
-    assert proc.stdout.strip() == "继续对话（规则 negative:new_request）"
+    assert proc.stdout.strip() == "继续对话（规则 request:question_or_task）"
