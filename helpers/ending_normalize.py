@@ -25,7 +25,7 @@ EN_SPELLINGS = {
     **dict.fromkeys(["okk", "kk", "k", "okie", "okey", "oki", "okey dokey", "okie dokie"], "ok"),
     "gtg": "got to go", "g2g": "got to go", "nvm": "never mind", "nevermind": "never mind",
     "pls": "please", "plz": "please", "u": "you", "ur": "your",
-    **dict.fromkeys(["3q", "3x", "xiexie", "xie xie"], "谢谢"),  # typed on a Latin keyboard
+    **dict.fromkeys(["3q", "3x", "3ks", "xiexie", "xie xie"], "谢谢"), "laterz": "later",  # typed on a Latin keyboard
 }
 ZH_SPELLINGS = {
     **dict.fromkeys(["蟹蟹", "射射", "谢谢谢"], "谢谢"),

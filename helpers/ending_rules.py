@@ -90,8 +90,8 @@ CLOSING_RULES: tuple[Rule, ...] = (
         r"(?:没有|没|无)(?:别的|其他|其它|什么|啥|任何)*(?:需要|要|想)?(?:帮忙|帮助|问|买)?的?"
         r"(?:问题|事情?|需要|需求|要求)?(?:了|啦)(?!解)",
         r"没有(?:别的|其他|其它|任何)(?:问题|事情?|需要|需求|要求)",
-        r"不(?:需要|用|要)(?:什么|别的|其他)*(?:帮助|帮忙)?(?:了|啦)?|不必了|(?:^|(?<=[,.!~|就先还]))不了|没事了|算了"
-        r"|不(?:问|聊|买|看|弄|搞|咨询)了|不(?=[,.!]?谢)",
+        r"不(?:需要|用|要)(?:(?:什么|别的|其他|其它)*(?:帮助|帮忙)?(?:了|啦)|(?=$|[,.!~|谢]))|不必了|(?:^|(?<=[,.!~|就先还]))不了|没事了|算了"
+        r"|不想?(?:问|聊|买|看|弄|搞|咨询|说)了|不(?=[,.!]?谢)",
         r"(?:就|只)问(?:这个|这些)|(?:就|只)先?(?:问|聊|说|买|看|需要|要|想知道|是)?"
         r"(?:这些|这么多|这样|这么着|到这(?:里|儿)?)"
         r"(?:了|吧|啦)?|先这样",
@@ -107,27 +107,31 @@ CLOSING_RULES: tuple[Rule, ...] = (
         r"\bthat(?:'s| is| was| will be| would be|'ll be|'ll) (?:all|it|everything|enough|do)\b"
         r"(?: (?:that )?i (?:need|needed|want|wanted|have|had)(?: to (?:know|ask))?)?"
         r"(?: for (?:now|today|the day))?",
-        r"\bthat(?:'s| is) (?:exactly |just )?what i (?:need|needed|wanted|was looking for)\b",
+        r"\bthat should (?:be it|do it)\b|\bthat(?:'s| is) (?:exactly |just )?what i (?:need|needed|wanted|was looking for)\b",
         r"(?<![^,.!;|])(?:there's |there is )?(?:nothing|no) (?:else|more)\b(?: for (?:now|today))?",
         r"\bi (?:don't|do not|won't|will not) (?:need|have) anything (?:else|more)\b|\bno (?:more|further|other) questions\b",
         r"\bi(?:'m| am) (?:all )?(?:done|set|good|finished|fine)\b|\ball (?:set|done)\b|(?<![^,.!;|])all good\b"
         r"|\bwe(?:'re| are) (?:done|good|all set)\b",
         r"\bno,? thanks\b|\bno,? thank you\b|\bi think that's (?:it|all)\b|\bthat covers (?:it|everything)\b",
-        r"\b(?:forget it|never mind|i give up|no worries|no need)\b|^(?:got it|understood|noted)\b",
+        r"\b(?:forget it|never mind|i give up|no worries|no need)\b"
+        r"|(?<![^,.!;|])(?:ok |okay |alright )?(?:got it|understood|noted|(?:all )?sorted)" + _END,
     ]),
     _rule("closing:leave", zh=[                                       # I'll decide later, elsewhere
-        r"(?:再|回去|自己)(?:考虑|想想|想一想|商量|研究|琢磨)(?:考虑|一下|下)?",
-        r"(?:先|自己|随便)(?:再)?(?:看看|逛逛|转转)(?:吧|再说)?" + _END,
-        rf"(?:问问|问一下|和|跟|同|找){_PEOPLE_ZH}(?:商量|说|问问|讨论)?(?:一下|下)?(?:吧|再说)?" + _END,
+        r"(?:再|回去|自己)(?:考虑|想想|想一想|商量|研究|琢磨)(?:考虑|一下|下)?"
+        r"|^(?:我|那我)?先?考虑(?:一下|下)?(?:吧|再说)?" + _END,
+        r"(?:再|先|自己|随便)+(?:去)?(?:别家|别处|别的店|其他家)?(?:看看|逛逛|转转)(?:吧|再说)?" + _END,
+        rf"(?:再)?(?:问问|问一下|和|跟|同|找){_PEOPLE_ZH}(?:商量|说|问问|讨论)?(?:一下|下)?(?:吧|再说)?" + _END,
         r"(?:回头|以后|下次|改天)(?:再)?(?:说|看|买)(?:吧)?" + _END,
     ], en=[
-        r"\b(?:i'll|i will|let me|i need to|i want to|i'd like to) (?:think (?:it over|about it)|sleep on it"
+        r"\b(?:i'll|i will|let me|i need to|i want to|i'd like to) (?:just )?(?:think (?:it over|about it)"
+        r"|sleep on it"
         r"|look around|browse|shop around)(?: a bit| myself| on my own| first| more)*" + _END,
         rf"\b(?:i'll|i will|let me|i need to|i have to|i should) (?:ask|check with|talk to|talk it over with"
-        rf"|run it by|discuss it with) {_PEOPLE_EN}(?: first)?" + _END,
+        rf"|run it by|discuss it with) {_PEOPLE_EN}(?: first)?(?: and get back to you)?" + _END,
         r"\bi(?:'ll| will) (?:come|check) back(?: later| another time| tomorrow)?" + _END
         + r"|^maybe (?:later|another time|next time)\b"
-        + r"|\bi(?:'ll| will) be back\b|\b(?:just )?(?:browsing|looking around)" + _END,
+        + r"|\bi(?:'ll| will) be back\b|\b(?:just )?(?:browsing|looking around)" + _END
+        + r"|\bjust looking\b",
     ]),
     _rule("closing:pleasant", zh=[                                    # 聊得很开心 / nice talking to you
         r"(?:你|您|你们)?的?(?:服务|态度|回答|解答|介绍)(?:真|太|很|非常|特别|挺)?"
@@ -152,7 +156,7 @@ CLOSING_RULES: tuple[Rule, ...] = (
         r"(?:了|啦|啊|呀)?",
         r"辛苦(?:你|您)?(?:了|啦)|麻烦(?:你|您)?了|(?:你|您)?(?:真是)?帮了(?:我)?(?:一个)?大忙",
     ], en=[
-        r"\b(?:thank(?:s| you)|many thanks|much appreciated|appreciate (?:it|that|your help)|cheers)\b"
+        r"\b(?:thank(?:s| you)|ta|many thanks|much appreciated|appreciate (?:it|that|your help)|cheers)\b"
         r"(?: (?:so|very) much| a lot| a ton| again| kindly)*"
         r"(?: for (?:(?:the|your|all|our|this|of|everything) )*(?:help|time|patience|information|info"
         r"|assistance|advice|chat|chatting|talk|talking|conversation|support|everything)\b)?",
@@ -164,7 +168,7 @@ _NOT_NOUN = r"(?!(?:要|帮助|帮忙|知道|了解|问|帮)?的)"  # a verb fol
 
 REQUEST_RULES: tuple[Rule, ...] = (
     _rule("request:question_or_task", zh=[
-        r"\?|吗|么(?=$|[,.!~])|(?<![|好的了啦嗯哦])呢(?=$|[,.!~])",      # a question
+        r"\?|吗|(?<!么)么(?=$|[,.!~])|(?<![|好的了啦嗯哦])呢(?=$|[,.!~])",      # a question
         r"(?:能|可以|会|是|有|要)[\u4e00-\u9fff]{1,6}(?:不|没有?)(?=$|[,.!~])",  # 能包邮不 (A-not-A)
         r"请|帮(?:我|忙)" + _NOT_NOUN + r"|麻烦(?:你|您)?(?:帮|给|告诉|查|找|看|尽快)",
         r"能不能|能否|可不可以|可否|是否|有没有|是不是|会不会|要不要",
@@ -198,11 +202,13 @@ REQUEST_RULES: tuple[Rule, ...] = (
 ACK = _rule("ack", zh=[r"了解|明白|懂|知道|收到|好的|好吧|好啊|好滴|好嘞|好哒|行吧|可以的|是的|对的|ok|" + PARTICLES],
             en=[r"\b(?:ok(?:ay)?|alright|all right|sure|got it|i see|yes|yeah|yep|yup|no|nope|cool|kk)\b"])
 FILLER = _rule("filler", zh=[
-    r"太好了|太棒了|好极了|很好|不错|完美|满意|很有帮助|听起来|没问题|没关系|好|行|对|是|那么|那|就|也|都|还是"
-    r"|这些|这样|已经|再次|万分|今天|目前|现在|暂时|先|我们|我|你们|你|您|非常|十分|真|太|很|挺|的|了|帮助|"
+    r"那个|就是|然后|太好了|太棒了|好极了|很好|不错|完美|满意|很有帮助|听起来|没问题|没关系|好|行|对|是|那么|那|就|也|都|还是"
+    r"|这些|这样|已经|再次|万分|今天|目前|现在|暂时|先|我们|我|你们|你|您|非常|十分|真|太|很|挺|的|了|帮助"
+    r"|么么哒|"
     + ADDRESS + "|" + PARTICLES,
 ], en=[
     r"\b(?:great|perfect|cool|awesome|nice|good|fine|excellent|wonderful|sounds|that's|that|is|was|it|this"
     r"|then|well|so|and|oh|ah|hmm|um|you|too|very|much|really|again|today|now|for|with|me|my|friend|buddy"
-    r"|assistant|bot|ai|device|helpful|the|a|mate|man|dude|guys|lol|haha|anyway|all|okay|ok|stuff)\b",
+    r"|assistant|bot|ai|device|helpful|the|a|mate|man|dude|guys|lol|haha|anyway|all|okay|ok|stuff"
+    r"|um|uh|er|brilliant|sweet|lovely|fab|superb|amazing|excellent)\b",
 ])
