@@ -103,7 +103,8 @@ def out_of_fold(X: tuple, y: np.ndarray) -> np.ndarray:
 
 def metrics(p: np.ndarray, y: np.ndarray, threshold: float) -> dict:
     pred = p >= threshold
-    tp, fp, fn = int((pred & (y == 1)).sum()), int((pred & (y == 0)).sum()), int((~pred & (y == 1)).sum())
+    tp, fp = int((pred & (y == 1)).sum()), int((pred & (y == 0)).sum())
+    fn = int((~pred & (y == 1)).sum())
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -111,9 +112,9 @@ def metrics(p: np.ndarray, y: np.ndarray, threshold: float) -> dict:
 
 
 def choose_threshold(p: np.ndarray, y: np.ndarray) -> float:
-    for threshold in np.arange(0.30, 0.96, 0.01):
-        if metrics(p, y, threshold)["precision"] >= TARGET_PRECISION:
-            return round(float(threshold), 2)
+    for percent in range(30, 96):
+        if metrics(p, y, percent / 100)["precision"] >= TARGET_PRECISION:
+            return percent / 100
     return 0.95
 
 
