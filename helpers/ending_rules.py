@@ -1,10 +1,6 @@
-"""The data of lesson 04's ``rules`` strategy: one spelling per word, then rule families.
+"""The data of lesson 04's ``rules`` strategy (the algorithm is in helpers/ending.py).
 
-helpers/ending.py holds the algorithm (normalize, cut the closings out, look at what is
-left); this file holds only what it matches. To teach the detector a new phrase, add one
-alternative to a family, then measure with ``python -m helpers.ending eval FILE``.
-
-Families, by what a match means:
+Families, by what a match means; to teach the detector a phrase, add one alternative:
 - ``MENTION_RULES``: the farewell is talked *about* (「“再见”用英语怎么说」): keep talking.
 - ``CLOSING_RULES``: ways of taking leave. Their spans are cut out of the text.
 - ``REQUEST_RULES``: looked for in what is left: a question, a task, "wait": keep talking.
@@ -28,7 +24,7 @@ class Rule:
     en: Optional[re.Pattern]  # tried only when the text has Latin letters
 
     def patterns(self, has_zh: bool, has_en: bool) -> Iterable[re.Pattern]:
-        return [p for p, on in ((self.zh, has_zh), (self.en, has_en)) if p is not None and on]
+        return [p for p, on in ((self.zh, has_zh), (self.en, has_en)) if p and on]
 
 
 def _rule(name: str, zh: Iterable[str] = (), en: Iterable[str] = ()) -> Rule:
@@ -40,7 +36,8 @@ def _rule(name: str, zh: Iterable[str] = (), en: Iterable[str] = ()) -> Rule:
 
 _BYE_ZH = r"再见|拜拜|谢谢|晚安"
 _BYE_EN = r"bye|goodbye|good bye|thanks|thank you"
-_END = r"(?=[哈啊呀啦吧哦嗯~]*(?:$|[,.!~;|]))"  # the clause ends here: "I need to leave" but not "leave on Tuesday"
+# The clause ends here: "I need to leave" is a goodbye, "I need to leave on Tuesday" a plan.
+_END = r"(?=[哈啊呀啦吧哦嗯~]*(?:$|[,.!~;|]))"
 _PEOPLE_ZH = r"(?:我)?(?:的)?(?:老公|老婆|家人|家里人?|男朋友|女朋友|朋友|爸妈|爸爸|妈妈|对象|媳妇|室友|领导|同事|孩子)"
 _PEOPLE_EN = r"(?:my )?(?:wife|husband|partner|boss|mom|mum|dad|parents|family|friend|girlfriend|boyfriend)"
 
@@ -88,8 +85,8 @@ CLOSING_RULES: tuple[Rule, ...] = (
     ]),
     _rule("closing:done", zh=[                                        # nothing more to ask
         r"(?:没有|没|无)(?:别的|其他|其它|什么|啥|任何)*(?:需要|要|想)?(?:帮忙|帮助|问|买)?的?"
-        r"(?:问题|事情?|需要|需求|要求)?(?:了|啦)(?!解)",
-        r"没有(?:别的|其他|其它|任何)(?:问题|事情?|需要|需求|要求)",
+        r"(?:问题|事(?:情|儿)?|需要|需求|要求)?(?:了|啦)(?!解)",
+        r"没有(?:别的|其他|其它|任何)(?:问题|事(?:情|儿)?|需要|需求|要求)",
         r"不(?:需要|用|要)(?:(?:什么|别的|其他|其它)*(?:帮助|帮忙)?(?:了|啦)|(?=$|[,.!~|谢]))|不必了|(?:^|(?<=[,.!~|就先还]))不了|没事了|算了"
         r"|不想?(?:问|聊|买|看|弄|搞|咨询|说)了|不(?=[,.!]?谢)",
         r"(?:就|只)问(?:这个|这些)|(?:就|只)先?(?:问|聊|说|买|看|需要|要|想知道|是)?"
@@ -119,7 +116,8 @@ CLOSING_RULES: tuple[Rule, ...] = (
     _rule("closing:leave", zh=[                                       # I'll decide later, elsewhere
         r"(?:再|回去|自己)(?:考虑|想想|想一想|商量|研究|琢磨)(?:考虑|一下|下)?"
         r"|^(?:我|那我)?先?考虑(?:一下|下)?(?:吧|再说)?" + _END,
-        r"(?:再|先|自己|随便)+(?:去)?(?:别家|别处|别的店|其他家)?(?:看看|逛逛|转转)(?:吧|再说)?" + _END,
+        r"(?:再|先|自己|随便)+(?:去)?(?:别家|别处|别的店|其他家)?(?:看看|逛逛|转转)(?:吧|再说)?" + _END
+        + r"|去(?:别家|别处|别的店|其他家)(?:看看|逛逛|买)?(?:了|吧)?" + _END,
         rf"(?:再)?(?:问问|问一下|和|跟|同|找){_PEOPLE_ZH}(?:商量|说|问问|讨论)?(?:一下|下)?(?:吧|再说)?" + _END,
         r"(?:回头|以后|下次|改天)(?:再)?(?:说|看|买)(?:吧)?" + _END,
     ], en=[
@@ -131,6 +129,7 @@ CLOSING_RULES: tuple[Rule, ...] = (
         r"\bi(?:'ll| will) (?:come|check) back(?: later| another time| tomorrow)?" + _END
         + r"|^maybe (?:later|another time|next time)\b"
         + r"|\bi(?:'ll| will) be back\b|\b(?:just )?(?:browsing|looking around)" + _END
+        + r"|\bi(?:'ll| will) (?:go|shop|buy it|look) (?:somewhere else|elsewhere)\b"
         + r"|\bjust looking\b",
     ]),
     _rule("closing:pleasant", zh=[                                    # 聊得很开心 / nice talking to you
@@ -154,7 +153,7 @@ CLOSING_RULES: tuple[Rule, ...] = (
         r"(?:[\u4e00-\u9fff]{1,3}的|的)?"                                  # 感谢您提供的信息
         r"(?:(?:帮助|帮忙|耐心|时间|服务|解答|协助|介绍|信息|推荐|建议|支持|提醒|解释)(?:和|与|及|,)?)*"
         r"(?:了|啦|啊|呀)?",
-        r"辛苦(?:你|您)?(?:了|啦)|麻烦(?:你|您)?了|(?:你|您)?(?:真是)?帮了(?:我)?(?:一个)?大忙",
+        r"辛苦(?:你|您)?(?:了|啦|(?=$|[,.!~]))|麻烦(?:你|您)?了|(?:你|您)?(?:真是)?帮了(?:我)?(?:一个)?大忙",
     ], en=[
         r"\b(?:thank(?:s| you)|ta|many thanks|much appreciated|appreciate (?:it|that|your help)|cheers)\b"
         r"(?: (?:so|very) much| a lot| a ton| again| kindly)*"
