@@ -81,3 +81,12 @@ def test_cli_learned_strategy():
     assert proc.returncode == 0, proc.stderr
     last = proc.stdout.strip().splitlines()[-1]
     assert last.startswith("precision=") and last.endswith(" n=152")
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_fresh_held_out_sets_are_shipped_and_never_trained_on(language):
+    path = ROOT / "bench" / "data" / f"end_fresh_{language}.jsonl"
+    rows = read_jsonl(str(path))
+    assert len(rows) >= 300 and {r["label"] for r in rows} == {0, 1}
+    assert all({"text", "label", "register"} <= set(r) for r in rows)
+    assert path.name not in ending_train.training_rows()[1]
