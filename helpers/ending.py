@@ -24,6 +24,10 @@ from .ending_llm import classification_messages, llm_classify, parse_label
 from .ending_normalize import normalize
 from .ending_rules import ACK, CLOSING_RULES, FILLER, MENTION_RULES, REQUEST_RULES, Rule
 
+__all__ = ["FAREWELL", "STRATEGIES", "Decision", "EndDetector", "classification_messages",
+           "decide", "evaluate", "is_goodbye", "llm_classify", "normalize", "parse_label",
+           "read_jsonl", "rules_decision", "score"]
+
 FAREWELL = "感谢您的咨询，再见"
 
 STRATEGIES = ("rules", "learned", "combined", "llm", "hybrid")
@@ -37,7 +41,7 @@ class Decision:
     unclear: bool = False  # the rules were not confident
 
 
-# --- 2. The rules strategy: mentions, closings cut out, then what is left --------------------
+# --- 1. The rules strategy: mentions, closings cut out, then what is left --------------------
 
 _HAS_ZH = re.compile(r"[\u4e00-\u9fff]")
 _HAS_EN = re.compile(r"[a-z]")
@@ -101,12 +105,7 @@ def is_goodbye(text: str) -> bool:
     return rules_decision(text).ends
 
 
-# --- 3. Putting strategies together -----------------------------------------------------------
-
-__all__ = ["FAREWELL", "STRATEGIES", "Decision", "EndDetector", "classification_messages",
-           "decide", "evaluate", "is_goodbye", "llm_classify", "normalize", "parse_label",
-           "read_jsonl", "rules_decision", "score"]
-
+# --- 2. Putting strategies together -----------------------------------------------------------
 
 class EndDetector:
     """Decides with one strategy; ``classify`` replaces the LLM call (tests, offline)."""
@@ -145,7 +144,7 @@ def decide(text: str, strategy: str = "rules") -> Decision:
     return EndDetector(strategy).decide(text)
 
 
-# --- 4. Measuring ------------------------------------------------------------------------------
+# --- 3. Measuring ------------------------------------------------------------------------------
 
 def score(rows: Iterable[Mapping], ends: Callable[[str], bool]) -> dict:
     """Confusion counts, precision/recall/F1 and false-ending rate of any text -> bool function."""

@@ -90,3 +90,13 @@ def test_fresh_held_out_sets_are_shipped_and_never_trained_on(language):
     assert len(rows) >= 300 and {r["label"] for r in rows} == {0, 1}
     assert all({"text", "label", "register"} <= set(r) for r in rows)
     assert path.name not in ending_train.training_rows()[1]
+
+
+@pytest.mark.parametrize("module", ["ending", "ending_rules", "ending_normalize", "ending_llm",
+                                    "ending_model", "ending_cli"])
+def test_each_end_detector_module_imports_alone_without_the_replay_machinery(module):
+    code = (f"import sys, helpers.{module}; "
+            "assert not any(m.startswith('helpers.replay') for m in sys.modules), sorted(sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr[-500:]
