@@ -34,8 +34,7 @@ def _rule(name: str, zh: Iterable[str] = (), en: Iterable[str] = ()) -> Rule:
                 re.compile("|".join(en), re.ASCII) if en else None)
 
 
-_BYE_ZH = r"再见|拜拜|谢谢|晚安"
-_BYE_EN = r"bye|goodbye|good bye|thanks|thank you"
+_BYE_ZH, _BYE_EN = r"再见|拜拜|谢谢|晚安", r"bye|goodbye|good bye|thanks|thank you"
 # The clause ends here: "I need to leave" is a goodbye, "I need to leave on Tuesday" a plan.
 _END = r"(?=[哈啊呀啦吧哦嗯~]*(?:$|[,.!~;|]))"
 _PEOPLE_ZH = r"(?:我)?(?:的)?(?:老公|老婆|家人|家里人?|男朋友|女朋友|朋友|爸妈|爸爸|妈妈|对象|媳妇|室友|领导|同事|孩子)"
@@ -87,11 +86,10 @@ CLOSING_RULES: tuple[Rule, ...] = (
         r"(?:没有|没|无)(?:别的|其他|其它|什么|啥|任何)*(?:需要|要|想)?(?:帮忙|帮助|问|买)?的?"
         r"(?:问题|事(?:情|儿)?|需要|需求|要求)?(?:了|啦)(?!解)",
         r"没有(?:别的|其他|其它|任何)(?:问题|事(?:情|儿)?|需要|需求|要求)",
-        r"不(?:需要|用|要)(?:(?:什么|别的|其他|其它)*(?:帮助|帮忙)?(?:了|啦)|(?=$|[,.!~|谢]))|不必了|(?:^|(?<=[,.!~|就先还]))不了|没事了|算了"
-        r"|不想?(?:问|聊|买|看|弄|搞|咨询|说)了|不(?=[,.!]?谢)",
+        r"不(?:需要|用|要)(?:(?:什么|别的|其他|其它)*(?:帮助|帮忙)?(?:了|啦)|(?=$|[,.!~|谢]))|不必了"
+        r"|(?:^|(?<=[,.!~|就先还]))不了|没事了|算了|不想?(?:问|聊|买|看|弄|搞|咨询|说)了|不(?=[,.!]?谢)",
         r"(?:就|只)问(?:这个|这些)|(?:就|只)先?(?:问|聊|说|买|看|需要|要|想知道|是)?"
-        r"(?:这些|这么多|这样|这么着|到这(?:里|儿)?)"
-        r"(?:了|吧|啦)?|先这样",
+        r"(?:这些|这么多|这样|这么着|到这(?:里|儿)?)(?:了|吧|啦)?|先这样",
         r"(?:需要|要问|想问|想知道|要买)的[^,.!?]{0,4}?(?:就|只)?是?(?:这些|这么多)"
         r"|(?:就|是)(?:我的)?(?:全部|所有)的?(?:需求|问题|需要)",
         r"(?:这|那)(?:些)?(?:就|正|正好|刚好|也)?是(?:我|我们)[^,.!?]{0,6}?"
@@ -122,15 +120,13 @@ CLOSING_RULES: tuple[Rule, ...] = (
         r"(?:回头|以后|下次|改天)(?:再)?(?:说|看|买)(?:吧)?" + _END,
     ], en=[
         r"\b(?:i'll|i will|let me|i need to|i want to|i'd like to) (?:just )?(?:think (?:it over|about it)"
-        r"|sleep on it"
-        r"|look around|browse|shop around)(?: a bit| myself| on my own| first| more)*" + _END,
+        r"|sleep on it|look around|browse|shop around)(?: a bit| myself| on my own| first| more)*" + _END,
         rf"\b(?:i'll|i will|let me|i need to|i have to|i should) (?:ask|check with|talk to|talk it over with"
         rf"|run it by|discuss it with) {_PEOPLE_EN}(?: first)?(?: and get back to you)?" + _END,
         r"\bi(?:'ll| will) (?:come|check) back(?: later| another time| tomorrow)?" + _END
         + r"|^maybe (?:later|another time|next time)\b"
         + r"|\bi(?:'ll| will) be back\b|\b(?:just )?(?:browsing|looking around)" + _END
-        + r"|\bi(?:'ll| will) (?:go|shop|buy it|look) (?:somewhere else|elsewhere)\b"
-        + r"|\bjust looking\b",
+        + r"|\bi(?:'ll| will) (?:go|shop|buy it|look) (?:somewhere else|elsewhere)\b|\bjust looking\b",
     ]),
     _rule("closing:pleasant", zh=[                                    # 聊得很开心 / nice talking to you
         r"(?:你|您|你们)?的?(?:服务|态度|回答|解答|介绍)(?:真|太|很|非常|特别|挺)?"
@@ -203,8 +199,7 @@ ACK = _rule("ack", zh=[r"了解|明白|懂|知道|收到|好的|好吧|好啊|�
 FILLER = _rule("filler", zh=[
     r"那个|就是|然后|太好了|太棒了|好极了|很好|不错|完美|满意|很有帮助|听起来|没问题|没关系|好|行|对|是|那么|那|就|也|都|还是"
     r"|这些|这样|已经|再次|万分|今天|目前|现在|暂时|先|我们|我|你们|你|您|非常|十分|真|太|很|挺|的|了|帮助"
-    r"|么么哒|"
-    + ADDRESS + "|" + PARTICLES,
+    r"|么么哒|" + ADDRESS + "|" + PARTICLES,
 ], en=[
     r"\b(?:great|perfect|cool|awesome|nice|good|fine|excellent|wonderful|sounds|that's|that|is|was|it|this"
     r"|then|well|so|and|oh|ah|hmm|um|you|too|very|much|really|again|today|now|for|with|me|my|friend|buddy"
