@@ -1,0 +1,102 @@
+"""Tests for the learned end detector (helpers/ending_model.py) and its training script.
+
+The shipped weights are checked for shape and behaviour on the kit's own sentences; the
+training code is checked on a tiny set written here (fast, deterministic with its seed).
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers import ending_model, ending_train
+from helpers.ending import Decision, EndDetector, evaluate, read_jsonl
+from helpers.ending_model import BUCKETS, features, learned_ends, probability
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "notebooks" / "data" / "end_examples.jsonl"
+
+
+def test_features_are_stable_and_follow_normalization():
+    assert features("谢谢") == features("谢谢")  # crc32, not Python's salted hash()
+    assert features("ＯＫ，谢谢！") == features("ok,谢谢!")
+    assert all(0 <= i < BUCKETS for i in features("that 's all , thanks"))
+    assert len(features("ab")) == 4 + 3 + 2 + 1  # "^ab$": 4 unigrams, 3 bigrams, ...
+
+
+def test_shipped_weights():
+    weights, bias, threshold = ending_model.load()
+    assert len(weights) == BUCKETS and 0.3 <= threshold <= 0.95
+    assert ending_model.WEIGHTS.stat().st_size < 200_000  # a small file
+
+
+@pytest.mark.parametrize("text,ends", [("好的我知道了", True), ("谢谢，再帮我查一下尺码", False),
+                                       ("再见！", True), ("这双有没有43码？", False)])
+def test_learned_course_examples(text, ends):
+    assert 0.0 <= probability(text) <= 1.0
+    assert learned_ends(text) is ends
+
+
+def test_learned_on_its_training_examples():
+    m = evaluate(read_jsonl(str(EXAMPLES)), "learned")
+    assert m["f1"] >= 0.95  # seen in training: a regression guard, not a fair score
+
+
+def test_combined_asks_the_learned_model_only_when_rules_are_unsure():
+    clear = EndDetector("combined").decide("谢谢，再帮我查一下尺码")
+    assert (clear.ends, clear.rule) == (False, "request:question_or_task")
+    unsure = EndDetector("combined").decide("42码，谢谢")
+    assert unsure == Decision(learned_ends("42码，谢谢"), "combined", "learned", True)
+    assert EndDetector("learned").decide("88").rule == "learned"
+
+
+TOY = [("bye now", 1), ("thanks bye", 1), ("goodbye friend", 1), ("bye bye", 1),
+       ("find shoes", 0), ("size nine", 0), ("find a red pair", 0), ("what size", 0)]
+
+
+def test_training_learns_and_is_deterministic(monkeypatch):
+    monkeypatch.setattr(ending_train, "EPOCHS", 60)
+    texts, y = [t for t, _ in TOY], np.array([label for _, label in TOY], dtype=float)
+    X = ending_train.sparse(texts)
+    w1, b1 = ending_train.fit(X, y)
+    w2, b2 = ending_train.fit(X, y)
+    assert np.array_equal(w1, w2) and b1 == b2
+    p = ending_train.predict(X, len(y), w1, b1)
+    assert ((p >= 0.5) == (y == 1)).all()
+
+
+def test_threshold_is_chosen_for_precision():
+    p = np.array([0.95, 0.9, 0.6, 0.55, 0.2])
+    y = np.array([1, 1, 0, 1, 0], dtype=float)
+    assert ending_train.choose_threshold(p, y) == pytest.approx(0.61)  # above the false one
+
+
+def test_cli_learned_strategy():
+    proc = subprocess.run([sys.executable, "-m", "helpers.ending", "eval", str(EXAMPLES),
+                           "--strategy", "learned"], cwd=ROOT, capture_output=True, text=True,
+                          encoding="utf-8", timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("precision=") and last.endswith(" n=152")
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_fresh_held_out_sets_are_shipped_and_never_trained_on(language):
+    path = ROOT / "bench" / "data" / f"end_fresh_{language}.jsonl"
+    rows = read_jsonl(str(path))
+    assert len(rows) >= 300 and {r["label"] for r in rows} == {0, 1}
+    assert all({"text", "label", "register"} <= set(r) for r in rows)
+    assert path.name not in ending_train.training_rows()[1]
+
+
+@pytest.mark.parametrize("module", ["ending", "ending_rules", "ending_normalize", "ending_llm",
+                                    "ending_model", "ending_cli"])
+def test_each_end_detector_module_imports_alone_without_the_replay_machinery(module):
+    code = (f"import sys, helpers.{module}; "
+            "assert not any(m.startswith('helpers.replay') for m in sys.modules), sorted(sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr[-500:]
