@@ -29,6 +29,7 @@ MODELS = {
     "qwen-max": 32_768,
     "qwen3-max": 262_144,
     "qwen-long": 10_000_000,
+    "qwen3-14b": 131_072,  # open-weight Qwen3 served by DashScope (lesson 07)
 }
 MODES = ("live", "replay", "record", "author")  # author: kit maintainers write recordings
 REGIONS = {  # LLM_REGION → host; the key must come from the same region's console

@@ -73,6 +73,9 @@ PRICES: dict[str, Price] = {
     # UNCONFIRMED: 2026 third-party guides quote 2.4 / 9.6 元 per million. The only official
     # snapshot found is older (qwen-max-2024-09-19 era, 0.02 / 0.06 元/千Token) and outdated.
     "qwen-max": Price(input_per_1k=0.0024, output_per_1k=0.0096),
+    # Open-weight Qwen3 (weights public, fine-tunable; lesson 07). UNCONFIRMED: 2025 Bailian
+    # price list as quoted by third-party guides, non-thinking mode (0.001 / 0.004 元/千Token).
+    "qwen3-14b": Price(input_per_1k=0.001, output_per_1k=0.004),
 }
 
 # "record" calls the real API (and saves the answer for later replay), so it is billed like "live".
