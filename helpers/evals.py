@@ -162,7 +162,9 @@ class Summary:
     seconds: float  # mean latency per question
 
     def row(self) -> list[str]:
-        cost = "—" if self.cost is None else f"¥{self.cost:.4f}"
+        from .tokens import format_cny
+
+        cost = "—" if self.cost is None else format_cny(self.cost)
         return [self.name, f"{self.accuracy:.0%}（{self.ci[0]:.0%}–{self.ci[1]:.0%}）",
                 *[f"{v:.0%}" for v in self.by_category.values()],
                 f"{self.input_tokens} / {self.output_tokens}", cost, f"{self.seconds:.2f} 秒"]
