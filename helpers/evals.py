@@ -87,7 +87,7 @@ def run(items: list[Item], model: str | None = None, *,
             reply = chat(messages_for(item) if messages_for else item.question,
                          model=model, **params)
         except LLMError as err:  # the table shows it; the run goes on
-            return Row(item, "", Verdict(False, f"调用失败：{err}"), seconds=0.0)
+            return Row(item, "", Verdict(False, f"调用失败：{err}"), cost=0.0)
         try:
             cost = estimate_cost(reply.usage, reply.model)
         except (ValueError, KeyError):

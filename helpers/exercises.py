@@ -42,8 +42,10 @@ def is_placeholder(value: Any) -> bool:
         return True
     if isinstance(value, (str, list, dict, tuple)) and not value:
         return True
-    if isinstance(value, types.FunctionType):
-        return value.__code__.co_code in _BLANK_CODES
+    if isinstance(value, types.FunctionType):  # same bytecode as a body of ``...``
+        code = value.__code__
+        return code.co_code in _BLANK_CODES and all(
+            c is None or c is ... or c == value.__doc__ for c in code.co_consts)
     if isinstance(value, (list, tuple)):
         return any(is_placeholder(v) for v in value)
     if isinstance(value, dict):
