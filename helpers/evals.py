@@ -5,10 +5,9 @@ A question set is a JSONL file, one item per line:
     {"id": "fact-01", "category": "商品事实", "question": "…",
      "grader": {"type": "contains", "gold": ["399"]}}
 
-Grader types: exact, normalised, contains, numeric (gold, tol), regex (pattern),
-json (schema: a JSON Schema), refusal. Every grader takes the model's text and returns a
-Verdict; malformed output (no number, broken JSON) is a failed verdict with a reason, never an
-exception. ``run`` sends each item through ``helpers.chat`` (so replay, live and record all
+Grader types (``helpers.graders``): exact, normalised, contains, numeric (gold, tol), regex
+(pattern), json (schema: a JSON Schema), refusal; malformed output is a failed Verdict with a
+reason, never an exception. ``run`` sends each item through ``helpers.chat`` (so replay, live and record all
 work) with a few threads and a progress bar; ``Report`` turns runs into the table.
 """
 from __future__ import annotations
