@@ -24,6 +24,9 @@ _EXPORTS = {
     "FAREWELL": "ending", "EndDetector": "ending", "is_goodbye": "ending",
     # lesson 05: errors, and faults to practise on in replay mode
     "LLMError": "errors", "inject_fault": "replay.faults",
+    # lessons 07-08: evaluation harness, graders, the four-part prompt, exercise checks
+    "evals": None, "graders": None, "prompts": None, "exercises": None,
+    "build_prompt": "prompts", "check": "exercises",
 }
 __all__ = list(_EXPORTS)
 
@@ -31,7 +34,9 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time names load on fi
     from .config import DEFAULT_MODEL, Settings, mask_key, setup
     from .conversation import DEFAULT_SYSTEM, Conversation
     from .display import markdown_stream, print_stream
-    from . import doctor
+    from . import doctor, evals, exercises, graders, prompts
+    from .exercises import check
+    from .prompts import build_prompt
     from .ending import FAREWELL, EndDetector, is_goodbye
     from .errors import LLMError
     from .replay.faults import inject_fault

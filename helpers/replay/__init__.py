@@ -46,6 +46,9 @@ def ensure_server(settings: "Settings") -> ReplayServer:
         _server.speed = replay_speed()
         _server.topic = settings.lesson or "misc"
         _server.upstream = _upstream(settings)
+        from .varied import sync  # LLM_REPLAY_VARIED=1: fresh answers instead of recordings
+
+        sync(_server, settings.mode)
         return _server
 
 
