@@ -1,51 +1,47 @@
 """大模型工程化之路 — the small helper package the lessons import.
 
-The public API, and the module (in lesson order) where each name lives. Modules load on
-first use, so ``import helpers`` is instant and the console program never loads Jupyter.
+The public API, in lesson order; each name comes from the module named on its line. Nothing
+here imports Jupyter, so the console program (``python -m helpers.project1``) runs without it.
 """
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+# lesson 00: configuration and environment checks
+from .config import DEFAULT_MODEL, Settings, mask_key, setup
+from . import doctor
+# lesson 01 / 03: one call, one stream
+from .llm import Reply, chat, stream_chat
+# lesson 02: history, tokens and cost
+from .conversation import DEFAULT_SYSTEM, Conversation
+from .tokens import METER, UsageMeter, count_message_tokens, count_tokens, estimate_cost
+# lesson 03: showing a stream
+from .display import markdown_stream, print_stream
+# lesson 04: ending the conversation
+from .ending import FAREWELL, EndDetector, is_goodbye
+# lesson 05: errors
+from .errors import LLMError
 
-_EXPORTS = {
-    # lesson 00: configuration and environment checks
-    "setup": "config", "Settings": "config", "DEFAULT_MODEL": "config", "mask_key": "config",
-    "doctor": None,  # the module itself: helpers.doctor.report(), helpers.doctor.check_key()…
-    # lesson 01 / 03: one call, one stream
-    "chat": "llm", "stream_chat": "llm", "Reply": "llm",
-    # lesson 02: history, tokens and cost
-    "Conversation": "conversation", "DEFAULT_SYSTEM": "conversation",
-    "count_tokens": "tokens", "count_message_tokens": "tokens", "estimate_cost": "tokens",
-    "UsageMeter": "tokens", "METER": "tokens",
-    # lesson 03: showing a stream
-    "print_stream": "display", "markdown_stream": "display",
-    # lesson 04: ending the conversation
-    "FAREWELL": "ending", "EndDetector": "ending", "is_goodbye": "ending",
-    # lesson 05: errors, and faults to practise on in replay mode
-    "LLMError": "errors", "inject_fault": "replay.faults",
-}
-__all__ = list(_EXPORTS)
-
-if TYPE_CHECKING:  # for editors and type checkers; at run time names load on first use
-    from .config import DEFAULT_MODEL, Settings, mask_key, setup
-    from .conversation import DEFAULT_SYSTEM, Conversation
-    from .display import markdown_stream, print_stream
-    from . import doctor
-    from .ending import FAREWELL, EndDetector, is_goodbye
-    from .errors import LLMError
-    from .replay.faults import inject_fault
-    from .llm import Reply, chat, stream_chat
-    from .tokens import METER, UsageMeter, count_message_tokens, count_tokens, estimate_cost
+__all__ = [
+    "setup", "Settings", "DEFAULT_MODEL", "mask_key", "doctor",
+    "chat", "stream_chat", "Reply",
+    "Conversation", "DEFAULT_SYSTEM", "count_tokens", "count_message_tokens", "estimate_cost",
+    "UsageMeter", "METER",
+    "print_stream", "markdown_stream",
+    "FAREWELL", "EndDetector", "is_goodbye",
+    "LLMError", "inject_fault", "faults",
+]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'helpers' has no attribute {name!r}")
-    module = _EXPORTS[name]
-    value = import_module(f".{module or name}", __name__)
-    return value if module is None else getattr(value, name)
+# lesson 05: faults to practise on. The local server that plays them is machinery
+# (helpers/replay/faults.py), loaded only when a lesson asks for a fault.
+def inject_fault(name: str, **options):  # noqa: ANN201 - a context manager, see faults.py
+    """``with helpers.inject_fault("rate_limit"):`` the next request gets that error."""
+    from .replay.faults import inject_fault as inject
+
+    return inject(name, **options)
 
 
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+def faults() -> dict[str, str]:
+    """The faults ``inject_fault`` knows: name → what the server answers (in Chinese)."""
+    from .replay.faults import FAULTS
+
+    return dict(FAULTS)

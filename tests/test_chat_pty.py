@@ -1,4 +1,4 @@
-"""The console chat (`python -m helpers.chat`) driven through a real pseudo-terminal.
+"""The console chat (`python -m helpers.project1`) driven through a real pseudo-terminal.
 
 Replay mode, no pacing, no key, no .env: every answer comes from
 notebooks/recordings/06_project1_chat.json. Timeouts are generous; nothing here measures time.
@@ -36,7 +36,7 @@ def spawn(*args: str, speed: str = "0") -> "pexpect.spawn":
     # TERM=dumb: readline prints no bracketed-paste escapes around the prompt.
     env.update(LLM_MODE="replay", LLM_REPLAY_SPEED=speed, LLM_ENV_FILE="none", TERM="dumb",
                PYTHONIOENCODING="utf-8", PYTHONUNBUFFERED="1")
-    child = pexpect.spawn(sys.executable, ["-m", "helpers.chat", *args], cwd=str(ROOT), env=env,
+    child = pexpect.spawn(sys.executable, ["-m", "helpers.project1", *args], cwd=str(ROOT), env=env,
                           encoding="utf-8", timeout=TIMEOUT, dimensions=(40, 200))
     child.expect("回放模式")  # str(settings) first: mode, model, key
     child.expect("qwen-plus")
@@ -93,7 +93,7 @@ def test_unrecorded_request_explains_and_chat_goes_on():
     child = spawn()
     assert EXAMPLE[0][1] in ask(child, EXAMPLE[0][0])
     out = ask(child, NOT_RECORDED)
-    assert "回放里没有这条请求的录制" in out
+    assert "没有这条请求的录制" in out
     history = ask(child, "/history")
     assert EXAMPLE[0][1] in history and NOT_RECORDED not in history
     # The failed question was taken back, so the next request carries exactly the first turn
