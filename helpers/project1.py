@@ -10,6 +10,7 @@ for the console loop (``main``) and for the notebook demo (``run_script``).
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -34,7 +35,13 @@ HELP = """命令：
 NOT_TEXT = ("（这一行不是有效的 UTF-8 文字，没有发送；对话历史没有变。终端的编码可能是 GBK："
             "请把终端设置为 UTF-8（Windows 可先运行 chcp 65001）后重新输入。）")
 AGAIN = "（如果刚才是想停止回答：它已经停了。要结束对话，请再按一次 Ctrl-C，或按 Ctrl-D。）"
-REFLEX_SECONDS = 1.5  # a Ctrl-C this soon after an answer ended was meant for the answer
+REFLEX_SECONDS = 1.5  # a Ctrl-C this soon after the one that stopped an answer was a reflex
+_interrupts: list[float] = []  # when each Ctrl-C came
+
+
+def _on_ctrl_c(signum: int, frame: object) -> None:
+    _interrupts.append(time.monotonic())
+    raise KeyboardInterrupt
 
 
 def say(text: str = "", end: str = "\n") -> None:
@@ -152,17 +159,18 @@ def main(argv: Optional[list[str]] = None) -> int:
     say("输入 /help 查看命令；说「再见」或按 Ctrl-D 结束对话。")
     if hasattr(sys.stdin, "reconfigure"):  # bytes that are not UTF-8 arrive as surrogates
         sys.stdin.reconfigure(errors="surrogateescape")
-    answered = float("-inf")  # when the last answer ended
+    signal.signal(signal.SIGINT, _on_ctrl_c)
     while True:
+        _interrupts[:-1] = []  # only the Ctrl-C that came during the last line counts
         try:
             line = input(USER)
         except UnicodeDecodeError:
             say(NOT_TEXT)
             continue
-        except KeyboardInterrupt:  # Ctrl-C at the prompt; right after an answer it was a reflex
-            if time.monotonic() - answered < REFLEX_SECONDS:
+        except KeyboardInterrupt:  # Ctrl-C at the prompt: just after one that stopped an answer?
+            if len(_interrupts) > 1 and _interrupts[-1] - _interrupts[-2] < REFLEX_SECONDS:
                 say("\n" + AGAIN)
-                answered = float("-inf")
+                _interrupts.clear()
                 continue
             say("\n" + FAREWELL)
             return 0
@@ -181,7 +189,6 @@ def main(argv: Optional[list[str]] = None) -> int:
             if bot.conversation.turns and bot.conversation.turns[-1].role == "user":
                 bot.conversation.pop_last_user()  # unanswered: keep the history consistent
             say("\n（已取消）")
-        answered = time.monotonic()
 
 
 if __name__ == "__main__":
