@@ -7,7 +7,6 @@ from __future__ import annotations
 
 # lesson 00: configuration and environment checks
 from .config import DEFAULT_MODEL, Settings, mask_key, setup
-from . import doctor
 # lesson 01 / 03: one call, one stream
 from .llm import Reply, chat, stream_chat
 # lesson 02: history, tokens and cost
@@ -45,3 +44,13 @@ def faults() -> dict[str, str]:
     from .replay.faults import FAULTS
 
     return dict(FAULTS)
+
+
+def __getattr__(name: str):  # noqa: ANN202
+    """``helpers.doctor`` (lesson 00) loads on first use, so ``python -m helpers.doctor`` runs
+    the module once, as the program, and not a second time as part of ``import helpers``."""
+    if name == "doctor":
+        from importlib import import_module
+
+        return import_module(".doctor", __name__)
+    raise AttributeError(f"module 'helpers' has no attribute {name!r}")

