@@ -115,3 +115,16 @@ def test_learner_modules_are_short_and_name_their_lesson(module):
     doc = ast.get_docstring(ast.parse(text)) or ""
     if module not in ("helpers", "helpers.ending", "helpers.tokens", "helpers.llm"):  # not mine
         assert "esson" in doc.split("\n")[0] or "第" in doc.split("\n")[0], doc.split("\n")[0]
+
+
+def test_the_repository_stands_alone():
+    """Nothing cites the reference notes outside the repository; docs/ holds what we use."""
+    tracked = subprocess.run(["git", "ls-files"], capture_output=True, text=True, cwd=ROOT)
+    if tracked.returncode != 0:
+        pytest.skip("not a git checkout")
+    found = [name for name in tracked.stdout.splitlines()
+             if (ROOT / name).is_file() and "shared/" + "reference"
+             in (ROOT / name).read_text(encoding="utf-8", errors="replace")]
+    assert not found
+    for doc in ("dashscope-wire", "notebook-testing", "recordings"):
+        assert (ROOT / "docs" / f"{doc}.md").is_file()
