@@ -107,12 +107,13 @@ def save_conversation(conversation: Conversation, argument: str) -> str:
     path = Path(name).expanduser()
     if len(path.parts) == 1:
         path = SAVE_FOLDER / path
-        path.parent.mkdir(exist_ok=True)
     recordings = (KIT_ROOT / "notebooks" / "recordings").resolve()
     where = path.parent.resolve()
     if where == recordings or recordings in where.parents:
         return "✗ 没有保存：notebooks/recordings/ 是课程的录制文件夹，请换一个位置（例如只写文件名，存到 my_chats/）。"
     try:
+        if path.parent == SAVE_FOLDER:
+            SAVE_FOLDER.mkdir(exist_ok=True)
         saved = conversation.save(path, overwrite=force)
     except FileExistsError:
         return f"✗ 没有保存：{path} 已经存在，原文件没有改动。请换个文件名，或用 /save {name} --force 覆盖。"
@@ -161,25 +162,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         sys.stdin.reconfigure(errors="surrogateescape")
     signal.signal(signal.SIGINT, _on_ctrl_c)
     while True:
-        _interrupts[:-1] = []  # only the Ctrl-C that came during the last line counts
-        try:
-            line = input(USER)
-        except UnicodeDecodeError:
-            say(NOT_TEXT)
-            continue
-        except KeyboardInterrupt:  # Ctrl-C at the prompt: just after one that stopped an answer?
-            if len(_interrupts) > 1 and _interrupts[-1] - _interrupts[-2] < REFLEX_SECONDS:
-                say("\n" + AGAIN)
-                _interrupts.clear()
-                continue
-            say("\n" + FAREWELL)
+        line = read_line()
+        if line is None:  # Ctrl-D, or Ctrl-C at the prompt
+            say(FAREWELL)
             return 0
-        except EOFError:  # Ctrl-D
-            say("\n" + FAREWELL)
-            return 0
-        if any("\ud800" <= ch <= "\udfff" for ch in line):  # cannot be sent (nor printed)
-            say(NOT_TEXT)
-            continue
         if not sys.stdin.isatty():  # piped input is not echoed: show it, for a readable log
             say(line)
         try:
@@ -189,6 +175,31 @@ def main(argv: Optional[list[str]] = None) -> int:
             if bot.conversation.turns and bot.conversation.turns[-1].role == "user":
                 bot.conversation.pop_last_user()  # unanswered: keep the history consistent
             say("\n（已取消）")
+
+
+def read_line() -> Optional[str]:
+    """The next typed line, or None for Ctrl-D or Ctrl-C. A line that is not valid text gets a
+    hint instead; a Ctrl-C right after the one that stopped an answer (a reflex) only asks."""
+    while True:
+        _interrupts[:-1] = []  # only the Ctrl-C that came during the last line counts
+        try:
+            line = input(USER)
+        except UnicodeDecodeError:
+            line = "\udcff"
+        except KeyboardInterrupt:
+            if len(_interrupts) > 1 and _interrupts[-1] - _interrupts[-2] < REFLEX_SECONDS:
+                say("\n" + AGAIN)
+                _interrupts.clear()
+                continue
+            say()
+            return None
+        except EOFError:
+            say()
+            return None
+        if any("\ud800" <= ch <= "\udfff" for ch in line):  # cannot be sent, nor printed
+            say(NOT_TEXT)
+            continue
+        return line
 
 
 if __name__ == "__main__":

@@ -230,3 +230,38 @@ def test_a_stream_that_stalls_after_its_headers_is_reported_as_a_timeout(monkeyp
             conn.close()
     assert info.value.kind == "timeout" and "请求超时" in str(info.value)
     assert info.value.attempts == 3 and time.monotonic() - started < 30
+
+
+# --- item 10: the suite never reads the learner's .env, ~/.env or OS key ---------------------
+def test_lesson_00_stays_offline_with_a_hostile_env_in_the_kit_and_in_home(tmp_path):
+    """A learner's .env (live mode, a key) in the kit folder and in $HOME: lesson 00 run the way
+    the suite runs it must stay in replay mode and connect to nothing but 127.0.0.1."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    hostile = f"LLM_MODE=live\nDASHSCOPE_API_KEY={KEY}\n"
+    (tmp_path / ".env").write_text(hostile, encoding="utf-8")
+    kit_env = ROOT / ".env"
+    if kit_env.exists():
+        pytest.skip("the kit folder has a real .env: not touching it")
+    trap = socket.create_server(("127.0.0.1", 0))  # every outside connection goes here
+    caught = []
+    threading.Thread(target=lambda: caught.append(trap.accept()), daemon=True).start()
+    proxy = f"http://127.0.0.1:{trap.getsockname()[1]}"
+    saved = dict(os.environ)
+    os.environ.update(HOME=str(tmp_path), HTTP_PROXY=proxy, HTTPS_PROXY=proxy, ALL_PROXY=proxy,
+                      NO_PROXY="127.0.0.1,localhost")
+    kit_env.write_text(hostile, encoding="utf-8")
+    try:
+        nb = nbformat.read(ROOT / "notebooks" / "00_environment_check.ipynb", as_version=4)
+        NotebookClient(nb, kernel_name="python3", timeout=120, allow_errors=False,
+                       resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    finally:
+        kit_env.unlink()
+        os.environ.clear()
+        os.environ.update(saved)
+        trap.close()
+    text = "\n".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
+                     for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert not caught, "a cell connected outside 127.0.0.1"
+    assert "在线模式" not in text and text.count("回放模式") >= 2 and not leaks(text)
