@@ -5,7 +5,9 @@ here imports Jupyter, so the console program (``python -m helpers.project1``) ru
 """
 from __future__ import annotations
 
-# lesson 00: configuration and environment checks
+from typing import TYPE_CHECKING
+
+# lesson 00: configuration and environment checks (helpers.doctor: see the end of this file)
 from .config import DEFAULT_MODEL, Settings, mask_key, setup
 # lesson 01 / 03: one call, one stream
 from .llm import Reply, chat, stream_chat
@@ -14,8 +16,7 @@ from .conversation import DEFAULT_SYSTEM, Conversation
 from .tokens import METER, UsageMeter, count_message_tokens, count_tokens, estimate_cost
 # lesson 03: showing a stream
 from .display import markdown_stream, print_stream
-# lesson 04: ending the conversation
-from .ending import FAREWELL, EndDetector, is_goodbye
+# lesson 04: ending the conversation — FAREWELL, EndDetector, is_goodbye (see the end)
 # lesson 05: errors
 from .errors import LLMError
 
@@ -46,11 +47,19 @@ def faults() -> dict[str, str]:
     return dict(FAULTS)
 
 
-def __getattr__(name: str):  # noqa: ANN202
-    """``helpers.doctor`` (lesson 00) loads on first use, so ``python -m helpers.doctor`` runs
-    the module once, as the program, and not a second time as part of ``import helpers``."""
-    if name == "doctor":
-        from importlib import import_module
+# Two modules are also programs (python -m helpers.doctor, python -m helpers.ending eval …).
+# They load on first use, so running one does not import it twice (once here, once as main).
+_PROGRAMS = {"doctor": "doctor", "FAREWELL": "ending", "EndDetector": "ending",
+             "is_goodbye": "ending"}
+if TYPE_CHECKING:  # for editors and type checkers
+    from . import doctor
+    from .ending import FAREWELL, EndDetector, is_goodbye
 
-        return import_module(".doctor", __name__)
-    raise AttributeError(f"module 'helpers' has no attribute {name!r}")
+
+def __getattr__(name: str):  # noqa: ANN202
+    if name not in _PROGRAMS:
+        raise AttributeError(f"module 'helpers' has no attribute {name!r}")
+    from importlib import import_module
+
+    module = import_module(f".{_PROGRAMS[name]}", __name__)
+    return module if name == "doctor" else getattr(module, name)

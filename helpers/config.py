@@ -9,7 +9,8 @@ folder above the kit such as ``~/.env``.
 
 Modes (``LLM_MODE``): ``live`` calls DashScope; ``replay`` answers from recordings, no key
 needed; ``record`` calls DashScope and saves what it answers. Default: live when a key is
-set, replay otherwise. The one piece of state is the current Settings (``current()``).
+set, replay otherwise. The one piece of state is ``_session``: the settings in force
+(``current()``) and what a re-run of setup() must remember.
 """
 from __future__ import annotations
 

@@ -128,3 +128,12 @@ def test_the_repository_stands_alone():
     assert not found
     for doc in ("dashscope-wire", "notebook-testing", "recordings"):
         assert (ROOT / "docs" / f"{doc}.md").is_file()
+
+
+@pytest.mark.parametrize("program", [["helpers.ending", "--help"], ["helpers.project1", "--help"],
+                                     ["helpers.doctor", "{tmp}/report.txt"]])
+def test_programs_run_once_without_a_double_import_warning(program, tmp_path):
+    args = [a.replace("{tmp}", str(tmp_path)) for a in program]
+    out = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-m", *args], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "RuntimeWarning" not in out.stderr, out.stderr[-1000:]
