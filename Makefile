@@ -34,7 +34,7 @@ test: $(STAMP)  ## unit tests + every notebook under nbval, offline, replay mode
 	$(BIN)/python -m pytest
 
 chat: $(STAMP)  ## the course's first project in the terminal
-	$(BIN)/python -m helpers.chat
+	$(BIN)/python -m helpers.project1
 
 bench: $(STAMP)  ## measured targets: replay speed, history budget, end detection, load
 	$(BIN)/python bench/run_all.py

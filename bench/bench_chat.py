@@ -1,6 +1,6 @@
 """Console chat: time from pressing Enter to the first character of the answer on screen.
 
-Drives `python -m helpers.chat` through a real pseudo-terminal (pexpect) in replay mode and
+Drives `python -m helpers.project1` through a real pseudo-terminal (pexpect) in replay mode and
 times, for the course's first question, the moment Enter is sent → the moment "助手：" and
 the first piece of the answer arrive. That span covers the whole path: readline, the end
 detector, token counting, the HTTP request to the loopback replay server, its pacing, the
@@ -40,7 +40,7 @@ def measure(speed: str, options: list[str]) -> list[float]:
     env = {k: v for k, v in os.environ.items() if k not in ("DASHSCOPE_API_KEY", "LLM_MODEL")}
     env.update(LLM_MODE="replay", LLM_REPLAY_SPEED=speed, LLM_ENV_FILE="none", TERM="dumb",
                PYTHONIOENCODING="utf-8")
-    child = pexpect.spawn(sys.executable, ["-m", "helpers.chat", *options], cwd=str(ROOT), env=env,
+    child = pexpect.spawn(sys.executable, ["-m", "helpers.project1", *options], cwd=str(ROOT), env=env,
                           encoding="utf-8", timeout=60, dimensions=(40, 200))
     child.expect_exact("你：")
     times = []

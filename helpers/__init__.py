@@ -1,56 +1,72 @@
 """大模型工程化之路 — the small helper package the lessons import.
 
-The public API, and the module (in lesson order) where each name lives. Modules load on
-first use, so ``import helpers`` is instant and the console program never loads Jupyter.
+The public API, in lesson order; each name comes from the module named on its line. Nothing
+here imports Jupyter, so the console program (``python -m helpers.project1``) runs without it.
 """
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-_EXPORTS = {
-    # lesson 00: configuration and environment checks
-    "setup": "config", "Settings": "config", "DEFAULT_MODEL": "config", "mask_key": "config",
-    "doctor": None,  # the module itself: helpers.doctor.report(), helpers.doctor.check_key()…
-    # lesson 01 / 03: one call, one stream
-    "chat": "llm", "stream_chat": "llm", "Reply": "llm",
-    # lesson 02: history, tokens and cost
-    "Conversation": "conversation", "DEFAULT_SYSTEM": "conversation",
-    "count_tokens": "tokens", "count_message_tokens": "tokens", "estimate_cost": "tokens",
-    "UsageMeter": "tokens", "METER": "tokens",
-    # lesson 03: showing a stream
-    "print_stream": "display", "markdown_stream": "display",
-    # lesson 04: ending the conversation
-    "FAREWELL": "ending", "EndDetector": "ending", "is_goodbye": "ending",
-    # lesson 05: errors, and faults to practise on in replay mode
-    "LLMError": "errors", "inject_fault": "replay.faults",
-    # lessons 07-08: evaluation harness, graders, the four-part prompt, exercise checks
-    "evals": None, "graders": None, "prompts": None, "exercises": None,
-    "build_prompt": "prompts", "check": "exercises",
-}
-__all__ = list(_EXPORTS)
+# lesson 00: configuration and environment checks (helpers.doctor: see the end of this file)
+from .config import DEFAULT_MODEL, Settings, mask_key, setup
+# lesson 01 / 03: one call, one stream
+from .llm import Reply, chat, stream_chat
+# lesson 02: history, tokens and cost
+from .conversation import DEFAULT_SYSTEM, Conversation
+from .tokens import METER, UsageMeter, count_message_tokens, count_tokens, estimate_cost
+# lesson 03: showing a stream
+from .display import markdown_stream, print_stream
+# lesson 04: ending the conversation — FAREWELL, EndDetector, is_goodbye (see the end)
+# lesson 05: errors
+from .errors import LLMError
+# lessons 07-08: exercise checks and the four-part prompt (helpers.evals, helpers.graders: below)
+from . import exercises, prompts
+from .exercises import check
+from .prompts import build_prompt
 
-if TYPE_CHECKING:  # for editors and type checkers; at run time names load on first use
-    from .config import DEFAULT_MODEL, Settings, mask_key, setup
-    from .conversation import DEFAULT_SYSTEM, Conversation
-    from .display import markdown_stream, print_stream
-    from . import doctor, evals, exercises, graders, prompts
-    from .exercises import check
-    from .prompts import build_prompt
+__all__ = [
+    "setup", "Settings", "DEFAULT_MODEL", "mask_key", "doctor",
+    "chat", "stream_chat", "Reply",
+    "Conversation", "DEFAULT_SYSTEM", "count_tokens", "count_message_tokens", "estimate_cost",
+    "UsageMeter", "METER",
+    "print_stream", "markdown_stream",
+    "FAREWELL", "EndDetector", "is_goodbye",
+    "LLMError", "inject_fault", "faults",
+    "evals", "graders", "prompts", "exercises", "build_prompt", "check",
+]
+
+
+# lesson 05: faults to practise on. The local server that plays them is machinery
+# (helpers/replay/faults.py), loaded only when a lesson asks for a fault.
+def inject_fault(name: str, **options):  # noqa: ANN201 - a context manager, see faults.py
+    """``with helpers.inject_fault("rate_limit"):`` the next request gets that error."""
+    from .replay.faults import inject_fault as inject
+
+    return inject(name, **options)
+
+
+def faults() -> dict[str, str]:
+    """The faults ``inject_fault`` knows: name → what the server answers (in Chinese)."""
+    from .replay.faults import FAULTS
+
+    return dict(FAULTS)
+
+
+# Two modules are also programs (python -m helpers.doctor, python -m helpers.ending eval …).
+# They load on first use, so running one does not import it twice (once here, once as main).
+_PROGRAMS = {"doctor": "doctor", "FAREWELL": "ending", "EndDetector": "ending",
+             "is_goodbye": "ending",
+             # lessons 07-08: evaluation harness and graders (they load tqdm and jsonschema)
+             "evals": "evals", "graders": "graders"}
+if TYPE_CHECKING:  # for editors and type checkers
+    from . import doctor, evals, graders
     from .ending import FAREWELL, EndDetector, is_goodbye
-    from .errors import LLMError
-    from .replay.faults import inject_fault
-    from .llm import Reply, chat, stream_chat
-    from .tokens import METER, UsageMeter, count_message_tokens, count_tokens, estimate_cost
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
+def __getattr__(name: str):  # noqa: ANN202
+    if name not in _PROGRAMS:
         raise AttributeError(f"module 'helpers' has no attribute {name!r}")
-    module = _EXPORTS[name]
-    value = import_module(f".{module or name}", __name__)
-    return value if module is None else getattr(value, name)
+    from importlib import import_module
 
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+    module = import_module(f".{_PROGRAMS[name]}", __name__)
+    return module if name == _PROGRAMS[name] else getattr(module, name)

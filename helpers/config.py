@@ -1,42 +1,42 @@
-"""Configuration: one call, ``helpers.setup()``, at the top of every notebook.
+"""Lesson 00: configuration — one call, ``helpers.setup()``, at the top of every notebook.
 
 Precedence (decided once, for the whole kit): **the .env file wins over an OS environment
 variable of the same name**, and setup() tells you when that happened. The usual trap in
 other courses is the opposite: python-dotenv does not override by default, so a stale
 ``DASHSCOPE_API_KEY`` set in the OS months ago silently beats the fresh key in ``.env``.
+Which .env: the kit's own (or one in the folder you work in, inside the kit); never one in a
+folder above the kit such as ``~/.env``.
 
 Modes (``LLM_MODE``): ``live`` calls DashScope; ``replay`` answers from recordings, no key
 needed; ``record`` calls DashScope and saves what it answers. Default: live when a key is
-set, replay otherwise.
+set, replay otherwise. The one piece of state is ``_session``: the settings in force
+(``current()``) and what a re-run of setup() must remember.
 """
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .envfile import KIT_ROOT, ConfigError, find_env_file, read_env_file  # noqa: F401
 from .redaction import KEY_SHAPED, mask_key, remember_secret  # noqa: F401 (re-exported)
 # The model section lives in helpers/models.py (one catalogue); these names stay importable here.
 from .models import (MODELS, base_model, check_model, context_window,  # noqa: F401
                      known_models)
 
 DEFAULT_MODEL = "qwen-plus"
-MODES = ("live", "replay", "record", "author")  # author: kit maintainers write recordings
+LEARNER_MODES = ("live", "replay", "record")  # what LLM_MODE may say
+# + the maintainers' authoring run (python -m helpers.replay.rebuild author, docs/recordings.md)
+MODES = (*LEARNER_MODES, "author")
 REGIONS = {  # LLM_REGION → host; the key must come from the same region's console
     "cn": "https://dashscope.aliyuncs.com",
     "intl": "https://dashscope-intl.aliyuncs.com",
     "us": "https://dashscope-us.aliyuncs.com",
 }
-KIT_ROOT = Path(__file__).resolve().parents[1]
 # The SDKs refuse to send a request without some key; replay mode gives them this one.
 REPLAY_KEY = "replay-mode-no-key-needed"
 KIT_VARIABLES = ("DASHSCOPE_API_KEY", "LLM_MODE", "LLM_MODEL", "LLM_REGION",
                  "LLM_REPLAY_SPEED", "LLM_TIMEOUT", "LLM_EXTRA_MODELS")
-
-
-class ConfigError(ValueError):
-    """A configuration problem a learner can fix; the message says how (in Chinese)."""
 
 
 @dataclass
@@ -67,7 +67,7 @@ class Settings:
 
     def __str__(self) -> str:
         label = {"live": "在线模式（live）", "replay": "回放模式（replay，无需 Key）",
-                 "record": "录制模式（record）", "author": "编写回放数据模式（author）"}[self.mode]
+                 "record": "录制模式（record）"}.get(self.mode, self.mode)
         key = mask_key(self.api_key) if self.mode in ("live", "record") else "不需要"
         line = f"✓ {label} · 模型 {self.model} · Key {key}"
         if self.shadowed:
@@ -77,65 +77,44 @@ class Settings:
     __repr__ = __str__
 
 
-_settings: Settings | None = None
-_os_values: dict[str, str] = {}  # values from the OS or set by the learner, before .env
-_written: dict[str, str] = {}  # what setup() itself last put into os.environ
+@dataclass
+class _Session:
+    """The one piece of state: the settings in force, and what a re-run of setup() must know."""
+
+    settings: Settings | None = None
+    os_values: dict[str, str] = field(default_factory=dict)  # the learner's, from before .env
+    written: dict[str, str] = field(default_factory=dict)  # what setup() put into os.environ
+
+    def notice_learner_changes(self) -> None:
+        """A variable that differs from what setup() wrote was set by the learner: keep it."""
+        for name in KIT_VARIABLES:
+            now = os.environ.get(name)
+            if name in self.written and now == self.written[name]:
+                continue
+            if now is None:
+                self.os_values.pop(name, None)
+            else:
+                self.os_values[name] = now
 
 
-def _refresh_os_values() -> None:
-    """Notice variables changed since the last setup(): those are the learner's, not ours."""
-    for name in KIT_VARIABLES:
-        now = os.environ.get(name)
-        if name in _written and now == _written[name]:
-            continue
-        if now is None:
-            _os_values.pop(name, None)
-        else:
-            _os_values[name] = now
-
-
-def find_env_file() -> Path | None:
-    """``LLM_ENV_FILE`` if set ("none" disables), else ``.env`` here or above, else in the kit."""
-    choice = os.environ.get("LLM_ENV_FILE")
-    if choice:
-        return None if choice.lower() == "none" else Path(choice)
-    for folder in [Path.cwd(), *Path.cwd().parents]:
-        if (folder / ".env").is_file():
-            return folder / ".env"
-    return KIT_ROOT / ".env" if (KIT_ROOT / ".env").is_file() else None
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """Parse .env with python-dotenv, refusing malformed lines with their line number."""
-    from dotenv.parser import parse_stream
-
-    values: dict[str, str] = {}
-    with open(path, encoding="utf-8-sig") as stream:  # -sig: Windows Notepad adds a BOM
-        for binding in parse_stream(stream):
-            text = binding.original.string
-            # python-dotenv reports where a binding starts, blank lines before it included.
-            line = binding.original.line + text[:len(text) - len(text.lstrip())].count("\n")
-            if binding.error or (binding.key and binding.value is None):
-                raise ConfigError(f"{path} 第 {line} 行无法解析：{text.strip()!r}。"
-                                  "格式应为 NAME=value，例如 DASHSCOPE_API_KEY=sk-…（不要加空格或中文引号）。")
-            if binding.key:
-                values[binding.key] = binding.value.strip()
-    return values
+_session = _Session()
+_written = _session.written  # the same dict, under the name _point_sdks() uses
 
 
 def setup(lesson: str | None = None, *, mode: str | None = None,
           model: str | None = None) -> Settings:
     """Load .env, pick mode and model, point the SDKs at the right address; return the status.
 
-    ``lesson`` names the recordings file that record mode writes to (e.g. "01_first_call").
+    ``lesson`` is optional: it names the recordings file that record mode writes to
+    (``setup("01_first_call")`` → notebooks/recordings/01_first_call.json).
     """
-    global _settings
-    _refresh_os_values()
+    _session.notice_learner_changes()
+    os_values = _session.os_values
     env_file = find_env_file()
     from_file = read_env_file(env_file) if env_file else {}
-    shadowed = [k for k, v in from_file.items() if k in _os_values and _os_values[k] != v]
+    shadowed = [k for k, v in from_file.items() if k in os_values and os_values[k] != v]
     for name in KIT_VARIABLES:  # rebuild from the OS values, then let .env win
-        value = from_file.get(name, _os_values.get(name))
+        value = from_file.get(name, os_values.get(name))
         if value is None:
             os.environ.pop(name, None)
             _written.pop(name, None)
@@ -148,7 +127,7 @@ def setup(lesson: str | None = None, *, mode: str | None = None,
     remember_secret(key)
     mode = (mode or os.environ.get("LLM_MODE") or ("live" if key else "replay")).strip().lower()
     if mode not in MODES:
-        raise ConfigError(f"LLM_MODE={mode!r} 无效，应为 live、replay 或 record 之一。")
+        raise ConfigError(f"LLM_MODE={mode!r} 无效，应为 {'、'.join(LEARNER_MODES)} 之一。")
     if mode in ("live", "record") and not key:
         raise ConfigError(f"{mode} 模式需要 API Key：请在 .env 中写入 DASHSCOPE_API_KEY=你的Key，"
                           "或删除 LLM_MODE 使用回放模式（replay）。")
@@ -158,14 +137,24 @@ def setup(lesson: str | None = None, *, mode: str | None = None,
                           "（cn=北京，intl=新加坡，us=弗吉尼亚；Key 必须来自同一地域）。")
     settings = Settings(mode=mode, model=(model or os.environ.get("LLM_MODEL") or DEFAULT_MODEL).strip(),
                         region=region, api_key=key, env_file=env_file, shadowed=shadowed,
-                        lesson=lesson, timeout=float(os.environ.get("LLM_TIMEOUT") or 60))
+                        lesson=lesson, timeout=_timeout(os.environ.get("LLM_TIMEOUT")))
     if mode != "live":
         from .replay import ensure_server
 
         settings.replay_url = ensure_server(settings).url
     _point_sdks(settings)
-    _settings = settings
+    _session.settings = settings
     return settings
+
+
+def _timeout(text: str | None) -> float:
+    try:
+        seconds = float(text or 60)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise ConfigError(f"LLM_TIMEOUT={text!r} 无效：应为正的秒数，例如 LLM_TIMEOUT=60。")
+    return seconds
 
 
 def _point_sdks(settings: Settings) -> None:
@@ -184,4 +173,4 @@ def _point_sdks(settings: Settings) -> None:
 
 def current() -> Settings:
     """The settings in force, running setup() first if no cell has called it yet."""
-    return _settings if _settings is not None else setup()
+    return _session.settings if _session.settings is not None else setup()

@@ -1,4 +1,4 @@
-"""Multi-turn chat history: what was said, what to send next, and how to save it.
+"""Lesson 02: multi-turn chat history — what was said, what to send next, how to save it.
 
 A Conversation keeps the system prompt apart from the user/assistant turns, enforces
 that the two roles alternate (user first), and can trim old turns to a token budget.
@@ -6,9 +6,12 @@ that the two roles alternate (user first), and can trim old turns to a token bud
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .redaction import redact
 from .tokens import count_message_tokens
 
 _ROLE_NAMES = {"system": "系统提示", "user": "用户", "assistant": "助手"}
@@ -123,10 +126,22 @@ class Conversation:
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> Conversation:
-        """Rebuild from to_dict() output; roles and alternation are checked again."""
-        conv = cls(system=data.get("system"), budget_tokens=data.get("budget_tokens"))
-        for turn in data.get("turns", []):
-            conv._add(turn["role"], turn["content"], bool(turn.get("partial", False)))
+        """Rebuild from to_dict() output, strictly: every field has its type, roles alternate."""
+        turns = data.get("turns", []) if isinstance(data, dict) else None
+        if not isinstance(turns, list):
+            raise ValueError("对话文件格式不对：应为 {\"system\": …, \"turns\": [ … ]}，请用 /save 或 .save() 生成的 .json")
+        try:
+            conv = cls(system=data.get("system"), budget_tokens=data.get("budget_tokens"))
+        except TypeError as exc:
+            raise ValueError(f"对话文件格式不对：{exc}") from None
+        for number, turn in enumerate(turns, start=1):
+            fields = turn if isinstance(turn, dict) else {}
+            role, content = fields.get("role"), fields.get("content")
+            partial = fields.get("partial", False)
+            if not isinstance(role, str) or not isinstance(content, str) or not isinstance(partial, bool):
+                raise ValueError(f"对话文件第 {number} 轮格式不对：需要字符串 role、content，"
+                                 f"partial 只能是 true 或 false（收到 {turn!r:.80}）")
+            conv._add(role, content, partial)
         return conv
 
     def to_json(self) -> str:
@@ -135,7 +150,11 @@ class Conversation:
 
     @classmethod
     def from_json(cls, text: str) -> Conversation:
-        return cls.from_dict(json.loads(text))
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"对话文件不是有效的 JSON（{exc}）") from None
+        return cls.from_dict(data)
 
     def to_markdown(self) -> str:
         """A readable transcript. Export only: load() reads JSON."""
@@ -149,17 +168,33 @@ class Conversation:
             lines += [title, "", turn.content, ""]
         return "\n".join(lines)
 
-    def save(self, path: str | Path) -> Path:
-        """Write JSON (.json) or Markdown (.md), chosen by the file suffix."""
+    def save(self, path: str | Path, *, overwrite: bool = True) -> Path:
+        """Write JSON (.json) or Markdown (.md), chosen by the file suffix, with any key hidden.
+
+        All or nothing: a temporary file is renamed into place, so a full disk never leaves
+        half a file. A symbolic link is never written through; with ``overwrite=False`` an
+        existing file raises FileExistsError and stays as it was.
+        """
         path = Path(path)
         suffix = path.suffix.lower()
-        if suffix == ".json":
-            text = self.to_json()
-        elif suffix == ".md":
-            text = self.to_markdown()
-        else:
+        if suffix not in (".json", ".md"):
             raise ValueError(f"只支持 .json 或 .md 文件，收到 {path.name!r}")
-        path.write_text(text + "\n", encoding="utf-8")
+        if path.is_symlink():
+            raise ValueError(f"{path} 是一个符号链接，为安全起见不写入：请换一个文件名")
+        text = redact(self.to_json() if suffix == ".json" else self.to_markdown()) + "\n"
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as stream:
+                stream.write(text)
+                stream.flush()
+                os.fsync(stream.fileno())
+            if overwrite:
+                os.replace(temporary, path)
+            else:
+                os.link(temporary, path)  # fails if the name exists, even in a race
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
         return path
 
     @classmethod
@@ -170,4 +205,8 @@ class Conversation:
             # Message text may itself contain Markdown headings, so a .md transcript
             # cannot be split back into turns reliably.
             raise ValueError(f"只能从 .json 文件加载对话（{path.name} 不是）；Markdown 仅用于阅读")
-        return cls.from_json(path.read_text(encoding="utf-8"))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"{path.name} 不是 UTF-8 编码的文本，无法读回对话") from None
+        return cls.from_json(text)

@@ -1,4 +1,4 @@
-"""Showing a streamed answer as it arrives: in a notebook or in a terminal.
+"""Lesson 03: showing a streamed answer as it arrives, in a notebook or in a terminal.
 
 IPython and matplotlib are imported only when asked for, so the console program runs
 without Jupyter.

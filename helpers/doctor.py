@@ -1,7 +1,8 @@
-"""Environment checks (lesson 00) and a report that is safe to paste into a help request.
+"""Lesson 00: environment checks, and a report that is safe to paste into a help request.
 
     helpers.doctor.report()      # in a notebook
-    python -m helpers.doctor     # in a terminal; also writes doctor-report.txt
+    python -m helpers.doctor     # in a terminal; always writes doctor-report.txt, even when
+                                 # helpers.setup() itself fails (that is when it is needed most)
 """
 from __future__ import annotations
 
@@ -180,17 +181,47 @@ def check_catalogue() -> Check:
                  warn=stale)
 
 
-def report() -> Report:
-    """Run every check; print the result, or ``.save()`` it to attach to a question."""
-    checks = (check_python, check_packages, check_interpreter, check_env_file, check_key,
-              check_mode_and_model, check_catalogue, check_endpoint)
-    return Report(check() for check in checks)
+def report(setup_error: BaseException | None = None) -> Report:
+    """Run every check; print the result, or ``.save()`` it to attach to a question.
+
+    ``setup_error``: what helpers.setup() raised, if it did; the checks that need working
+    settings are then replaced by that one failure (with its fix)."""
+    checks = [check_python, check_packages, check_interpreter]
+    if setup_error is None:
+        checks += [check_env_file, check_key, check_mode_and_model, check_catalogue,
+                   check_endpoint]
+    result = Report(_run(check) for check in checks)
+    if setup_error is not None:
+        result.append(Check("配置（helpers.setup）", False, str(setup_error),
+                            "按上面的提示修改 .env（或环境变量）后，重新运行本检查。"))
+    return result
+
+
+def _run(check) -> Check:  # noqa: ANN001 - one of the check_* functions
+    """A check that cannot even run is a failed check, not a crash of the whole report."""
+    try:
+        return check()
+    except Exception as exc:  # noqa: BLE001 - e.g. setup() refusing a malformed .env
+        return Check(check.__name__, False, str(exc), "按提示修改后重新运行本检查。")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m helpers.doctor [FILE]``: print the report and save it (doctor-report.txt)."""
+    from .config import setup
+
+    args = sys.argv[1:] if argv is None else argv
+    target = Path(args[0]) if args else KIT_ROOT / "doctor-report.txt"
+
+    try:
+        setup()
+        problem = None
+    except Exception as exc:  # noqa: BLE001 - reported below, never a traceback
+        problem = exc
+    result = report(problem)
+    print(result)
+    print(f"报告已保存到 {result.save(target)}（不含密钥，可以直接贴到求助帖里）")
+    return 0
 
 
 if __name__ == "__main__":
-    from .config import setup
-
-    setup()
-    result = report()
-    print(result)
-    print(f"报告已保存到 {result.save(KIT_ROOT / 'doctor-report.txt')}（不含密钥，可以直接贴到求助帖里）")
+    sys.exit(main())

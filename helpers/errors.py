@@ -1,41 +1,31 @@
-"""One error table and one retry policy for the whole kit.
+"""Lesson 05: one error table and one retry policy for the whole kit.
 
-Every failure ends up as an `LLMError` whose `str()` is a short Simplified-Chinese message that
-says what to do; the original server text, request id and exception stay on the object
-(`err.explain(verbose=True)` shows them).
-"""
+Every failure becomes an `LLMError`: `str(err)` is a short Chinese message saying what to do;
+server text, request id and exception stay on it (`err.explain(verbose=True)`, keys hidden).
+How SDK, HTTP and network exceptions are mapped onto it: `helpers/sdk_errors.py`."""
 from __future__ import annotations
 
-import email.utils
-import json
 import random
-import re
-import sys
 import time
 import traceback
-from typing import Any, Callable, Iterable, Mapping, NamedTuple, TypeVar
+from typing import Any, Callable, NamedTuple, TypeVar
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
+from .redaction import redact
+
 T = TypeVar("T")
-
-
-class ErrorInfo(NamedTuple):
-    kind: str
-    hint: str
-    retryable: bool
+ErrorInfo = NamedTuple("ErrorInfo", [("kind", str), ("hint", str), ("retryable", bool)])
 
 
 # --- the table ------------------------------------------------------------------------------
 # Short titles per kind; the per-code hint carries the specific fix.
 TITLES = {
     "auth": "API Key 无效", "permission": "没有调用权限", "arrearage": "账户欠费",
-    "not_found": "找不到模型或接口", "rate_limit": "请求太频繁，被限流", "server": "服务端出错",
+    "not_found": "找不到请求的内容", "rate_limit": "请求太频繁，被限流", "server": "服务端出错",
     "content_filter": "内容未通过安全审核", "bad_request": "请求参数有误", "timeout": "请求超时",
-    "network": "网络连接失败", "replay_miss": "回放里没有这条请求的录制",
-    "stream_broken": "流式输出中途断开", "bad_input": "输入有误", "budget": "超出预算",
-    "unknown": "未预料的错误",
-}
+    "network": "网络连接失败", "stream_broken": "流式输出中途断开", "bad_input": "输入有误",
+    "budget": "超出预算", "unknown": "未预料的错误"}
 # Only these kinds can succeed on a second try, and only while no text was delivered yet.
 RETRYABLE_KINDS = frozenset({"rate_limit", "server", "timeout", "network", "stream_broken"})
 
@@ -57,17 +47,11 @@ _BUSY = "模型服务暂时不可用（维护或负载过高）。请稍后重�
 _BIG = "请求体太大。请缩短输入或拆成几次发送。"
 _TIMEOUT = "请检查网络或代理（HTTP_PROXY/HTTPS_PROXY）是否通畅；回答很长时把超时调大（如 timeout=120），或改用流式输出。"
 _NETWORK = "请检查网络和代理变量 HTTP_PROXY/HTTPS_PROXY；离线学习可以用回放模式（删除 .env 里的 Key，或设置 LLM_MODE=replay）。"
-_REPLAY = ("回放模式只能回答录制过的请求；要问新问题，请在 .env 设置 DASHSCOPE_API_KEY 切换到 live 模式，"
-           "或用 LLM_MODE=record 录制。")
 _UNKNOWN = "请用 err.explain(verbose=True) 查看详细信息（或打开详细输出重新运行），再对照 05 号课排查。"
 
 
-def _table(groups: Iterable[tuple[tuple[str, ...], str, str, bool]]) -> dict[str, ErrorInfo]:
-    return {code: ErrorInfo(kind, hint, retry) for codes, kind, hint, retry in groups for code in codes}
-
-
-# One row per error: native and OpenAI-compatible spellings share the row.
-ERRORS: dict[str, ErrorInfo] = _table([
+# One row per error (codes, kind, hint, retryable): native and OpenAI-compatible spellings share it.
+_ROWS = [
     (("InvalidApiKey", "invalid_api_key"), "auth", _KEY, False),
     (("Throttling", "Throttling.RateQuota", "LimitRequests", "limit_requests"), "rate_limit", _RATE, True),
     (("Throttling.BurstRate", "limit_burst_rate"), "rate_limit", _BURST, True),
@@ -90,31 +74,14 @@ ERRORS: dict[str, ErrorInfo] = _table([
     (("InternalError.Timeout", "RequestTimeOut"), "server", _SLOW, True),
     (("ModelServiceFailed", "SystemError", "ModelServingError", "ModelUnavailable", "ServiceUnavailable"), "server", _BUSY, True),
     (("GatewayTimeout",), "server", _SLOW, True),
-    (("ReplayMiss",), "replay_miss", _REPLAY, False),
-])
+]
+ERRORS = {code: ErrorInfo(kind, hint, retry) for codes, kind, hint, retry in _ROWS for code in codes}
 
-STATUS_FALLBACK: dict[int, ErrorInfo] = {
-    400: ErrorInfo("bad_request", _PARAM, False),
-    401: ErrorInfo("auth", _KEY, False),
-    403: ErrorInfo("permission", _DENIED, False),
-    404: ErrorInfo("not_found", "请检查 LLM_MODEL（默认 qwen-plus）和 base URL 是否正确。", False),
-    408: ErrorInfo("timeout", _TIMEOUT, True),
-    413: ErrorInfo("bad_request", _BIG, False),
-    429: ErrorInfo("rate_limit", _RATE, True),
-    500: ErrorInfo("server", _SERVER, True),
-    502: ErrorInfo("server", "网关出错。请稍后重试；若持续出现，检查代理设置。", True),
-    503: ErrorInfo("server", _BUSY, True),
-    504: ErrorInfo("server", _SLOW, True),
-}
-_UNKNOWN_INFO = ErrorInfo("unknown", _UNKNOWN, False)
-# The statuses a kind really has; a different one (legacy mid-stream "400", 2.0 mid-stream "200")
-# was made up by the SDK and is left out of the short message.
+# A status a kind does not really have (legacy mid-stream "400", 2.0 "200") stays out of str().
 _KIND_STATUS = {"auth": 401, "permission": 403, "not_found": 404, "rate_limit": 429}
-# Native mode reports a missing model as 400 InvalidParameter "Model not exist."
-_MODEL_MISSING = re.compile(r"model\b.{0,80}?\b(not exist|does not exist|not found)|unsupported model", re.I)
 # Kinds whose server/exception text says what is wrong better than any hint (which parameter,
-# which recording is missing), so the short message shows it as a second line.
-_SHOW_DETAIL = {"bad_request", "not_found", "replay_miss", "unknown", "bad_input"}
+# which request has no answer), so the short message shows it as a second line.
+_SHOW_DETAIL = {"bad_request", "not_found", "unknown", "bad_input"}
 
 
 class LLMError(Exception):
@@ -134,9 +101,7 @@ class LLMError(Exception):
         self.title = title or TITLES.get(kind, kind)
         self.detail, self.request_id, self.retry_after = detail or "", request_id, retry_after
         self.partial_text, self.original = partial_text, original
-        if retryable is None:
-            retryable = kind in RETRYABLE_KINDS and not partial_text
-        self.retryable = retryable
+        self.retryable = (kind in RETRYABLE_KINDS and not partial_text) if retryable is None else retryable
         self.attempts = 1  # call_with_retries raises the final error with the number of tries made
 
     def __str__(self) -> str:
@@ -147,10 +112,10 @@ class LLMError(Exception):
         text = f"{head}：{self.hint}"
         if self.retry_after is not None and self.kind == "rate_limit":
             text += f"（服务器建议等待 {self.retry_after:g} 秒）"
-        if self.detail and self.kind in _SHOW_DETAIL:
+        if self.detail and self.kind in _SHOW_DETAIL and self.detail != self.hint:
             line = " ".join(self.detail.split())
             text += "\n  原文：" + (line[:200] + "…" if len(line) > 200 else line)
-        return text
+        return redact(text)  # a server may echo the key back: never show it
 
     def __repr__(self) -> str:
         return f"LLMError(kind={self.kind!r}, code={self.code!r}, status={self.status!r})"
@@ -165,18 +130,16 @@ class LLMError(Exception):
         if not verbose:
             return str(self)
         lines = [str(self), f"  类型：{self.kind}    可重试：{'是' if self.retryable else '否'}"]
+        partial = self.partial_text and f"（{len(self.partial_text)} 字）{self.partial_text[:200]}"
         for label, value in (("错误码", self.code), ("HTTP 状态", self.status), ("request_id", self.request_id),
-                             ("建议等待（秒）", self.retry_after), ("尝试次数", self.attempts)):
+                             ("建议等待（秒）", self.retry_after), ("尝试次数", self.attempts),
+                             ("服务器/异常原文", self.detail or None), ("已收到的部分回答", partial or None)):
             if value is not None:
                 lines.append(f"  {label}：{value}")
-        if self.detail:
-            lines.append(f"  服务器/异常原文：{self.detail}")
-        if self.partial_text:
-            lines.append(f"  已收到的部分回答（{len(self.partial_text)} 字）：{self.partial_text[:200]}")
         if self.original is not None:
             tb = traceback.format_exception(type(self.original), self.original, self.original.__traceback__)
             lines.append("  原始异常：\n" + "".join(tb).rstrip())
-        return "\n".join(lines)
+        return redact("\n".join(lines))
 
 
 def format_error(err: BaseException) -> str:
@@ -197,199 +160,22 @@ def stream_broken(partial_text: str | None = None, detail: str = "",
     return LLMError("stream_broken", hint, detail=detail, partial_text=partial_text or None, original=original)
 
 
-# --- from a response ------------------------------------------------------------------------
-def _lookup(code: str | None) -> ErrorInfo | None:
-    """Exact code, then case-insensitive, then dropping dotted suffixes ("InternalError.Algo.X")."""
-    while code:
-        info = ERRORS.get(code) or next((v for k, v in ERRORS.items() if k.lower() == code.lower()), None)
-        if info:
-            return info
-        code = code.rpartition(".")[0]
-    return None
-
-
-def retry_after_from(headers: Mapping[str, str] | None) -> float | None:
-    """Seconds from retry-after-ms / Retry-After (seconds or an HTTP date), if present."""
-    if not headers:
-        return None
-    low = {str(k).lower(): str(v).strip() for k, v in headers.items()}
-    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        value = low.get(name)
-        if not value:
-            continue
-        try:
-            return max(0.0, float(value) / scale)
-        except ValueError:
-            pass
-        try:
-            return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError, IndexError):
-            continue
-    return None
-
-
+# --- where an error comes from: the mapping is in helpers/sdk_errors.py ----------------------
 def error_from_response(status_code: int | None, code: str | None, message: str | None,
-                        request_id: str | None = None, headers: Mapping[str, str] | None = None) -> LLMError:
-    """From a legacy GenerationResponse or a raw reply: the code decides first, then the status."""
-    info = _lookup(code)
-    if info is None or info.kind == "bad_request":
-        if _MODEL_MISSING.search(message or ""):
-            info = ERRORS["ModelNotFound"]
-    if info is None and status_code:
-        info = STATUS_FALLBACK.get(status_code) or (
-            STATUS_FALLBACK[500] if status_code >= 500 else STATUS_FALLBACK[400] if status_code >= 400 else None)
-    info = info or _UNKNOWN_INFO
-    return LLMError(info.kind, info.hint, code=code or None, status=status_code, detail=message or "",
-                    request_id=request_id or None, retryable=info.retryable,
-                    retry_after=retry_after_from(headers))
-
-
-def _body_fields(body: Any) -> tuple[str | None, str | None, str | None]:
-    """(code, message, request_id) from a native flat body or an OpenAI-style {"error": {...}}."""
-    if not isinstance(body, dict):
-        return None, None, None
-    inner = body.get("error") if isinstance(body.get("error"), dict) else body
-    code = inner.get("code") or body.get("code") or (inner.get("type") if inner is not body else None)
-    return (str(code) if code else None), inner.get("message") or body.get("message"), body.get("request_id")
-
-
-def _from_text(text: str, status: int | None = None, headers: Mapping[str, str] | None = None) -> LLMError | None:
-    """A JSON body, or an SSE-framed one (`:HTTP_STATUS/400` + `data:{...}`), if it names an error."""
-    bodies = []
-    try:
-        bodies.append(json.loads(text))
-    except ValueError:
-        for line in text.splitlines():
-            m = re.match(r":HTTP_STATUS/(\d+)|status:\s*(\d+)", line)
-            if m:
-                status = status or int(m.group(1) or m.group(2))
-            elif line.startswith("data:"):
-                try:
-                    bodies.append(json.loads(line[5:]))
-                except ValueError:
-                    continue
-    for body in bodies:
-        code, message, rid = _body_fields(body)
-        if code or message:
-            rid = rid or (headers or {}).get("x-request-id")
-            return error_from_response(status, code, message, rid, headers)
-    return None
-
-
-# --- from an exception ----------------------------------------------------------------------
-# (module, class, kind), first match wins. Looked up in sys.modules: an exception of a class can
-# only exist if its module was imported, so nothing here imports (or requires) these packages.
-_TRANSPORT = [
-    ("httpx_sse", "SSEError", "sse"),
-    *[(m, c, k) for m in ("httpx", "httpx2") for c, k in (
-        ("TimeoutException", "timeout"), ("RemoteProtocolError", "stream_broken"), ("TransportError", "network"))],
-    ("requests.exceptions", "Timeout", "timeout"), ("requests.exceptions", "ChunkedEncodingError", "stream_broken"),
-    ("requests.exceptions", "ConnectionError", "network"),
-    ("aiohttp", "ServerTimeoutError", "timeout"), ("aiohttp", "ClientPayloadError", "stream_broken"),
-    ("aiohttp", "ClientConnectionError", "network"),
-    ("asyncio", "TimeoutError", "timeout"), ("socket", "timeout", "timeout"), ("builtins", "TimeoutError", "timeout"),
-    ("socket", "gaierror", "network"), ("builtins", "ConnectionError", "network"),
-]
-
-
-def _cls(module: str, name: str) -> type | None:
-    mod = sys.modules.get(module)
-    obj = getattr(mod, name, None) if mod else None
-    return obj if isinstance(obj, type) else None
-
-
-def _is(exc: BaseException | None, module: str, *names: str) -> bool:
-    return exc is not None and any(isinstance(exc, c) for c in (_cls(module, n) for n in names) if c)
-
-
-def _transport(exc: BaseException | None) -> LLMError | None:
-    for module, name, kind in _TRANSPORT:
-        if not _is(exc, module, name):
-            continue
-        detail = f"{type(exc).__name__}: {exc}"
-        if kind == "sse":
-            return LLMError("server", "服务器对流式请求返回了非流式内容，多半是代理、网关或回放服务器返回了错误。"
-                            "请用 err.explain(verbose=True) 查看原文，或改用非流式调用。", detail=detail,
-                            retryable=False, title="流式回复格式不对")
-        if kind == "stream_broken" and "without sending a response" not in str(exc):
-            return stream_broken(detail=detail)
-        if kind == "timeout":
-            return LLMError("timeout", _TIMEOUT, detail=detail)
-        return LLMError("network", _NETWORK, detail=detail)
-    return None
-
-
-def _classify(exc: BaseException) -> LLMError:
-    ds2, ds1, oai = "dashscope.v2.errors", "dashscope.common.error", "openai"
-    if _is(exc, ds2, "APIConnectionError") or _is(exc, oai, "APIConnectionError"):
-        # Both SDKs wrap the httpx error; its class says more (e.g. a cut stream vs a refused connection).
-        timeout = _is(exc, ds2, "APITimeoutError") or _is(exc, oai, "APITimeoutError")
-        return _transport(exc.__cause__) or LLMError("timeout" if timeout else "network",
-                                                     _TIMEOUT if timeout else _NETWORK, detail=str(exc))
-    if _is(exc, ds2, "SdkError"):
-        return LLMError("unknown", _UNKNOWN, code=exc.code, detail=f"{exc.message}（{exc.solution or ''}）")
-    if _is(exc, ds2, "DashScopeError"):
-        if exc.code or exc.status_code:
-            return error_from_response(exc.status_code, exc.code, exc.message, exc.request_id, exc.headers)
-        return LLMError("unknown", _UNKNOWN, detail=str(exc))
-    if _is(exc, ds1, "AuthenticationError") or (_is(exc, oai, "OpenAIError") and "api_key" in str(exc)
-                                                and not _is(exc, oai, "APIError")):
-        return LLMError("auth", _NO_KEY, detail=str(exc), title="没有找到 API Key")
-    if _is(exc, ds1, "RequestFailure"):
-        return error_from_response(exc.http_code, exc.name, exc.message, exc.request_id)
-    if _is(exc, ds1, "TimeoutException"):
-        return LLMError("timeout", _TIMEOUT, detail=str(exc))
-    if _is(exc, ds1, "InputRequired", "ModelRequired", "InvalidInput", "InvalidParameter", "InvalidModel",
-           "InputDataRequired"):
-        return LLMError("bad_request", _PARAM, detail=f"{type(exc).__name__}: {exc}")
-    if _is(exc, oai, "APIError"):
-        code, message, rid = _body_fields(exc.body)
-        response = getattr(exc, "response", None)
-        return error_from_response(getattr(exc, "status_code", None), code or exc.code, message or exc.message,
-                                   rid or getattr(exc, "request_id", None),
-                                   response.headers if response is not None else None)
-    if _is(exc, "helpers.tokens", "BudgetExceeded"):
-        return LLMError("budget", str(exc), retryable=False)
-    if _is(exc, "helpers.tokens", "UnknownModelError"):
-        return LLMError("bad_input", str(exc), retryable=False)
-    if isinstance(exc, json.JSONDecodeError):
-        # The legacy SDK chokes on an SSE-framed error body labelled JSON; the body is still in .doc.
-        return _from_text(exc.doc or "") or LLMError(
-            "unknown", "可能是代理或网关拦截了请求。请检查代理设置，或用 err.explain(verbose=True) 查看原文。",
-            title="服务器返回了无法解析的内容",
-            detail=(exc.doc or str(exc))[:2000])
-    response = getattr(exc, "response", None)  # requests.HTTPError / httpx.HTTPStatusError
-    if isinstance(getattr(response, "status_code", None), int) and response.status_code >= 400:
-        headers = getattr(response, "headers", None)
-        err = _from_text(getattr(response, "text", "") or "", response.status_code, headers)
-        return err or error_from_response(response.status_code, None, str(exc), None, headers)
-    return _transport(exc) or LLMError("unknown", _UNKNOWN, detail=f"{type(exc).__name__}: {exc}")
+                        request_id: str | None = None, headers: Any = None) -> LLMError:
+    """A server's error reply → LLMError: the code decides first, then the HTTP status."""
+    from .sdk_errors import from_response
+    return from_response(status_code, code, message, request_id, headers)
 
 
 def error_from_exception(exc: BaseException, *, partial_text: str | None = None) -> LLMError:
-    """Map any exception to an LLMError.
-
-    `partial_text` is the text a stream had already delivered: a transport failure then becomes
-    stream_broken, and any error keeps the text and is no longer retried (that would repeat it).
-    """
-    if isinstance(exc, LLMError):
-        return exc
-    err = _classify(exc)
-    if partial_text and err.kind in ("network", "timeout", "stream_broken"):
-        err = stream_broken(partial_text, detail=err.detail)
-    elif partial_text:
-        err.partial_text, err.retryable = partial_text, False
-    err.original = exc
-    err.__cause__ = exc
-    return err
+    """Any exception → LLMError. With `partial_text` (what a stream had already delivered) the
+    error keeps that text and is no longer retried: a retry would repeat it."""
+    from .sdk_errors import from_exception
+    return from_exception(exc, partial_text=partial_text)
 
 
 # --- retries --------------------------------------------------------------------------------
-def _should_retry(err: BaseException) -> bool:
-    # Once text was delivered a retry would print it twice; the caller decides (and keeps partial_text).
-    return isinstance(err, LLMError) and err.retryable and not err.partial_text
-
-
 def retry_note(attempt: int, delay: float) -> str:
     """What a UI can show before sleeping: 「第 2 次重试，等待 1.0 秒…」."""
     return f"第 {attempt} 次重试，等待 {delay:.1f} 秒…"
@@ -398,12 +184,10 @@ def retry_note(attempt: int, delay: float) -> str:
 def call_with_retries(fn: Callable[[], T], *, attempts: int = 3, base_delay: float = 0.5, max_delay: float = 8.0,
                       sleep: Callable[[float], None] = time.sleep,
                       on_retry: Callable[[LLMError, float], None] | None = None) -> T:
-    """Call `fn`, retrying rate limits, 5xx, timeouts and network errors with backoff.
-
-    The wait is the server's Retry-After when it gave one, else base_delay·2^n plus up to 25 %
-    jitter (so parallel learners do not retry in lockstep); both capped at max_delay. The final
-    failure is raised as an LLMError carrying `attempts`.
-    """
+    """Call `fn`, retrying rate limits, 5xx, timeouts and network errors with backoff: the
+    server's Retry-After if given, else base_delay·2^n plus up to 25 % jitter (so parallel
+    learners do not retry in lockstep), capped at max_delay. The last failure is raised as an
+    LLMError carrying `attempts`."""
     tries = 0
 
     def call() -> T:
@@ -428,7 +212,8 @@ def call_with_retries(fn: Callable[[], T], *, attempts: int = 3, base_delay: flo
     def before_sleep(state: Any) -> None:
         if on_retry is not None:
             on_retry(state.outcome.exception(), state.next_action.sleep)
-
+    # Once text was delivered a retry would print it twice: the caller decides (partial_text).
+    retry = retry_if_exception(lambda e: isinstance(e, LLMError) and e.retryable and not e.partial_text)
     # reraise=True: the caller gets our LLMError, not tenacity's RetryError.
     return Retrying(stop=stop_after_attempt(max(1, attempts)), wait=wait, sleep=sleep, reraise=True,
-                    retry=retry_if_exception(_should_retry), before_sleep=before_sleep)(call)
+                    retry=retry, before_sleep=before_sleep)(call)

@@ -1,4 +1,4 @@
-"""One call and one stream through the dashscope SDK, returned as plain data.
+"""Lessons 01 and 03: one call and one stream through the dashscope SDK, as plain data.
 
 Inside each function is lesson 01's raw call, ``dashscope.Generation.call(...)``, plus what a
 real program needs around it: input checks, retries, Chinese errors, usage accounting.

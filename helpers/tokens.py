@@ -1,4 +1,4 @@
-"""Local token counts with the Qwen tokenizer that ships inside the dashscope package,
+"""Lesson 02: local token counts with the Qwen tokenizer that ships inside the dashscope package,
 plus the kit's price table, cost estimates and a per-session usage meter.
 
 No network: the vocabulary file is part of the installed SDK. Nothing here prints.

@@ -1,6 +1,6 @@
 """A chat widget for presenting lesson 06 live in JupyterLab (ipywidgets).
 
-The logic is ``helpers.chat.ChatBot`` (history, end detection, errors), which is tested
+The logic is ``helpers.chatbot.ChatBot`` (history, end detection, errors), which is tested
 without a browser; this module only lays it out and shows what ChatBot returns.
 
 Nothing blocks the kernel: there is no input() loop; each Enter or click sends one message
@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 from typing import Any, Optional
 
-from .chat import ASSISTANT, USER, ChatBot, Outcome
+from .chatbot import ASSISTANT, USER, ChatBot, Outcome
 from .tokens import METER
 
 __all__ = ["ChatBot", "ChatWidget", "Outcome"]

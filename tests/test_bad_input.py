@@ -225,7 +225,7 @@ def test_missing_recordings_mean_a_replay_miss_in_chinese(server, tmp_path, monk
         srv = current_server()
         with pytest.raises(LLMError) as info:
             helpers.chat("这个问题没有录制过")
-        assert info.value.kind == "replay_miss" and info.value.attempts == 1
+        assert info.value.kind == "not_found" and info.value.attempts == 1
         assert "回放" in str(info.value) and "这个问题没有录制过" in str(info.value)
         assert srv.log.requests == 1
     finally:

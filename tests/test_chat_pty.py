@@ -1,4 +1,4 @@
-"""The console chat (`python -m helpers.chat`) driven through a real pseudo-terminal.
+"""The console chat (`python -m helpers.project1`) driven through a real pseudo-terminal.
 
 Replay mode, no pacing, no key, no .env: every answer comes from
 notebooks/recordings/06_project1_chat.json. Timeouts are generous; nothing here measures time.
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -30,14 +31,15 @@ EXAMPLE = [  # the course's example conversation and the answers authored for it
 NOT_RECORDED = "你们店晚上几点关门？"
 
 
-def spawn(*args: str, speed: str = "0") -> "pexpect.spawn":
+def spawn(*args: str, speed: str = "0", cwd: Path = ROOT) -> "pexpect.spawn":
     env = {k: v for k, v in os.environ.items()
            if k not in ("DASHSCOPE_API_KEY", "OPENAI_API_KEY", "LLM_MODEL", "LLM_RECORDINGS")}
     # TERM=dumb: readline prints no bracketed-paste escapes around the prompt.
     env.update(LLM_MODE="replay", LLM_REPLAY_SPEED=speed, LLM_ENV_FILE="none", TERM="dumb",
                PYTHONIOENCODING="utf-8", PYTHONUNBUFFERED="1")
-    child = pexpect.spawn(sys.executable, ["-m", "helpers.chat", *args], cwd=str(ROOT), env=env,
-                          encoding="utf-8", timeout=TIMEOUT, dimensions=(40, 200))
+    child = pexpect.spawn(sys.executable, ["-m", "helpers.project1", *args], cwd=str(cwd), env=env,
+                          encoding="utf-8", codec_errors="replace", timeout=TIMEOUT,
+                          dimensions=(40, 200))  # replace: the terminal echoes GBK bytes too
     child.expect("回放模式")  # str(settings) first: mode, model, key
     child.expect("qwen-plus")
     child.expect_exact(PROMPT)
@@ -93,7 +95,7 @@ def test_unrecorded_request_explains_and_chat_goes_on():
     child = spawn()
     assert EXAMPLE[0][1] in ask(child, EXAMPLE[0][0])
     out = ask(child, NOT_RECORDED)
-    assert "回放里没有这条请求的录制" in out
+    assert "没有这条请求的录制" in out
     history = ask(child, "/history")
     assert EXAMPLE[0][1] in history and NOT_RECORDED not in history
     # The failed question was taken back, so the next request carries exactly the first turn
@@ -151,3 +153,83 @@ def test_no_stream_mode_gives_the_same_answers():
     child.sendline("好的我知道了")
     child.expect_exact(FAREWELL)
     assert finish(child) == 0
+
+
+# --- nothing is lost (issue 10, items 5 and 6) ---------------------------------------------
+def test_a_line_that_is_not_utf8_gets_a_hint_and_the_history_stays():
+    child = spawn()
+    assert EXAMPLE[0][1] in ask(child, EXAMPLE[0][0])
+    os.write(child.child_fd, "你好".encode("gbk") + b"\r")  # a GBK terminal
+    child.expect_exact(PROMPT)
+    assert "不是有效的 UTF-8" in child.before and "Traceback" not in child.before
+    assert EXAMPLE[0][1] in ask(child, "/history")  # still running, the history kept
+    # (GNU readline may keep a stray byte of the bad line for the next one: that line gets the
+    # same hint; the piped test below shows the chat answering normally afterwards.)
+    child.sendeof()
+    child.expect_exact(FAREWELL)
+    assert finish(child) == 0
+
+
+def test_piped_bytes_that_are_not_utf8_and_surrogates_get_a_hint(tmp_path):
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "DASHSCOPE_API_KEY"}
+    env.update(LLM_MODE="replay", LLM_REPLAY_SPEED="0", LLM_ENV_FILE="none", PYTHONIOENCODING="utf-8")
+    lines = [EXAMPLE[0][0].encode(), "你好".encode("gbk"), b"\xed\xa0\x80",  # not UTF-8; a surrogate
+             EXAMPLE[1][0].encode(), b"/history"]
+    out = subprocess.run([sys.executable, "-m", "helpers.project1"], input=b"\n".join(lines) + b"\n",
+                         capture_output=True, env=env, cwd=tmp_path, timeout=TIMEOUT)
+    text = out.stdout.decode("utf-8")
+    assert out.returncode == 0 and "Traceback" not in out.stderr.decode("utf-8", "replace")
+    assert text.count("不是有效的 UTF-8") == 2 and EXAMPLE[1][1] in text  # answered with history
+    assert EXAMPLE[0][1] in text.split("/history")[-1]
+
+
+def test_a_second_ctrl_c_right_after_the_first_does_not_end_the_chat():
+    child = spawn(speed="0.1")
+    child.sendline(EXAMPLE[0][0])
+    child.expect_exact("助手：")
+    child.sendintr()
+    time.sleep(0.05)  # the reflex: a second Ctrl-C 50 ms later
+    child.sendintr()
+    child.expect(["再按一次 Ctrl-C", "已取消"])
+    child.expect_exact(PROMPT)
+    history = ask(child, "/history")
+    assert "回复中断" in history and EXAMPLE[0][0] in history  # still running, history kept
+    child.sendintr()  # a deliberate Ctrl-C at the prompt still ends it
+    child.expect_exact(FAREWELL)
+    assert finish(child) == 0
+
+
+def test_save_never_overwrites_without_force_and_uses_my_chats(tmp_path):
+    child = spawn(cwd=tmp_path)
+    ask(child, EXAMPLE[0][0])
+    assert "已保存到 my_chats/chat.json" in ask(child, "/save chat.json")
+    saved = tmp_path / "my_chats" / "chat.json"
+    before = saved.read_bytes()
+    out = ask(child, "/save chat.json")
+    assert "已经存在" in out and "--force" in out and saved.read_bytes() == before
+    ask(child, EXAMPLE[1][0])
+    assert "已保存" in ask(child, "/save chat.json --force")
+    assert len(Conversation.load(saved)) == 4
+    child.sendeof()
+    assert finish(child) == 0
+    assert sorted(p.name for p in saved.parent.iterdir()) == ["chat.json"]  # no temporary files
+
+
+def test_save_refuses_the_course_recordings_and_symbolic_links(tmp_path):
+    recordings = ROOT / "notebooks" / "recordings"
+    course_file = recordings / "06_project1_chat.json"
+    before = course_file.read_bytes()
+    victim = tmp_path / "victim.json"
+    victim.write_text("keep me", encoding="utf-8")
+    (tmp_path / "link.json").symlink_to(victim)
+    child = spawn(cwd=tmp_path)
+    ask(child, EXAMPLE[0][0])
+    for target in (course_file, recordings / "new.json", recordings / "specs" / ".." / "x.json"):
+        assert "录制文件夹" in ask(child, f"/save {target} --force")
+    assert "符号链接" in ask(child, f"/save {tmp_path / 'link.json'} --force")
+    child.sendeof()
+    assert finish(child) == 0
+    assert course_file.read_bytes() == before and not (recordings / "new.json").exists()
+    assert victim.read_text(encoding="utf-8") == "keep me"

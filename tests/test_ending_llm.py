@@ -174,4 +174,4 @@ def test_a_replay_miss_falls_back_to_rules(replay):
 def test_a_miss_surfaces_as_an_llm_error_when_called_directly(replay):
     with pytest.raises(helpers.LLMError) as err:
         llm_classify(UNRECORDED_UNCLEAR)
-    assert err.value.kind == "replay_miss"
+    assert err.value.kind == "not_found"

@@ -15,12 +15,13 @@ import requests
 
 from helpers import errors
 from helpers.errors import (
-    ERRORS, STATUS_FALLBACK, TITLES, LLMError, bad_input, call_with_retries, error_from_exception,
-    error_from_response, format_error, retry_after_from, retry_note, stream_broken,
+    ERRORS, TITLES, LLMError, bad_input, call_with_retries, error_from_exception,
+    error_from_response, format_error, retry_note, stream_broken,
 )
+from helpers.sdk_errors import STATUS_FALLBACK, retry_after_from
 
 KINDS = {"auth", "permission", "arrearage", "not_found", "rate_limit", "server", "content_filter", "bad_request",
-         "timeout", "network", "replay_miss", "stream_broken", "bad_input", "budget", "unknown"}
+         "timeout", "network", "stream_broken", "bad_input", "budget", "unknown"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -65,7 +66,7 @@ def test_native_and_compatible_spellings_agree(native, compat):
     ("InternalError.Timeout", "server", True), ("RequestTimeOut", "server", True),
     ("ModelServiceFailed", "server", True), ("SystemError", "server", True), ("ModelServingError", "server", True),
     ("ModelUnavailable", "server", True), ("DataInspectionFailed", "content_filter", False),
-    ("ReplayMiss", "replay_miss", False),
+    ("ReplayMiss", "unknown", False),  # not in the table: only the server's status says more
 ])
 def test_codes_from_the_brief(code, kind, retryable):
     err = error_from_response(None, code, "x")
@@ -128,11 +129,14 @@ def test_hints_name_the_concrete_fix():
     assert "超时" in str(error_from_exception(httpx.ReadTimeout("slow")))
 
 
-def test_replay_miss_shows_the_servers_own_message():
-    err = error_from_response(404, "ReplayMiss", "回放服务器没有找到这次请求的录制（model=qwen-plus）")
+def test_a_code_without_a_row_shows_the_servers_chinese_message_as_the_hint():
+    # e.g. the replay server's 404 ReplayMiss: an ordinary not_found, in the server's own words.
+    message = "回放模式下没有这条请求的录制（model=qwen-plus）。请设置 DASHSCOPE_API_KEY 或 LLM_MODE=record。"
+    err = error_from_response(404, "ReplayMiss", message)
     text = str(err)
-    assert "回放服务器没有找到" in text and "LLM_MODE=record" in text and "DASHSCOPE_API_KEY" in text
-    assert not err.retryable
+    assert err.kind == "not_found" and err.hint == message and not err.retryable
+    assert text == f"✗ 找不到请求的内容（404 ReplayMiss）：{message}"  # the message once, not twice
+    assert error_from_response(404, "Whatever", "no such thing").hint == STATUS_FALLBACK[404].hint
 
 
 def test_bad_request_shows_what_the_server_objected_to():
@@ -208,7 +212,7 @@ def _sse(text, status=200, content_type="text/event-stream"):
     (400, {"code": "Arrearage", "message": "Access denied, please make sure your account is in good standing."},
      "arrearage", "PermissionDeniedError"),
     (404, {"code": "ModelNotFound", "message": "Model can not be found."}, "not_found", "NotFoundError"),
-    (404, {"code": "ReplayMiss", "message": "没有录制"}, "replay_miss", "NotFoundError"),
+    (404, {"code": "ReplayMiss", "message": "没有录制"}, "not_found", "NotFoundError"),
 ])
 def test_dashscope_v2_status_errors(status, body, kind, cls):
     exc, _ = _v2_call(_json(status, body, {"x-request-id": "hdr-rid", "retry-after": "1"}))
@@ -537,7 +541,7 @@ def test_an_uncaught_error_in_a_notebook_shows_the_short_message_not_a_traceback
     error = nb.cells[0].outputs[-1]
     assert error["output_type"] == "error" and error["ename"] == "LLMError"
     assert len(error["traceback"]) == 2, error["traceback"]
-    assert error["traceback"][0].startswith("✗ 回放里没有这条请求的录制")
+    assert error["traceback"][0].startswith("✗ 找不到请求的内容（404 ReplayMiss）：回放模式下没有这条请求的录制")
     assert "tenacity" not in "".join(error["traceback"])
     details = nb.cells[1].outputs[0]["text"]
     assert "ReplayMiss" in details and "一个从没录制过的问题" in details

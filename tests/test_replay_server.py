@@ -166,7 +166,7 @@ def test_a_miss_is_a_dashscope_error_that_says_how_to_go_live(replay):
     assert compat.json()["error"]["code"] == "replaymiss"
     with pytest.raises(helpers.LLMError) as err:
         helpers.chat(question)
-    assert err.value.kind == "replay_miss"
+    assert err.value.kind == "not_found"
 
 
 def test_embeddings_native_and_compatible(replay):

@@ -1,4 +1,4 @@
-"""The chat widget's logic (helpers.chat.ChatBot) and its layout (helpers.widget.ChatWidget),
+"""The chat widget's logic (helpers.chatbot.ChatBot) and its layout (helpers.widget.ChatWidget),
 without a browser: replay mode answers from notebooks/recordings/06_project1_chat.json."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import helpers
-import helpers.chat as chat_module
+import helpers.chatbot as chat_module
 from helpers.ending import FAREWELL, EndDetector
 from helpers.errors import stream_broken
 from helpers.llm import Reply
@@ -74,7 +74,7 @@ def test_failed_request_explains_and_keeps_history():
     bot = chat_module.ChatBot()
     bot.send(Q1)
     outcome = bot.send(NOT_RECORDED)
-    assert outcome.kind == "error" and outcome.text.startswith("✗ 回放里没有这条请求的录制")
+    assert outcome.kind == "error" and outcome.text.startswith("✗ 找不到请求的内容（404 ReplayMiss）：回放模式下没有这条请求的录制")
     assert [t.content for t in bot.conversation.turns] == [Q1, A1]
     assert bot.send(Q2).text == A2  # the history is exactly what the recording expects
 
@@ -178,8 +178,8 @@ def test_widget_error_shown_history_intact(ui):
     ui.submit(Q1)
     ui.submit(NOT_RECORDED)
     kind, text = ui.entries[-1]
-    assert kind == "error" and "回放里没有这条请求的录制" in text
-    assert "回放里没有这条请求的录制" in ui.transcript.value
+    assert kind == "error" and "没有这条请求的录制" in text
+    assert "没有这条请求的录制" in ui.transcript.value
     assert [t.content for t in ui.bot.conversation.turns] == [Q1, A1]
     assert ui.enabled
     assert ui.submit(Q2).text == A2
@@ -191,16 +191,18 @@ def test_widget_escapes_html(ui):
     assert "&lt;b&gt;" in ui.transcript.value
 
 
-def test_helpers_chat_function_survives_importing_the_module():
-    # Importing helpers.chat (the module) rebinds the attribute helpers.chat (the function).
-    assert isinstance(helpers.chat, type(sys))
+def test_helpers_chat_is_the_lesson_01_function_after_importing_project_1():
+    # One name, one thing: the Project 1 program is helpers.project1, helpers.chat the call.
+    import helpers.project1  # noqa: F401
+
+    assert helpers.chat is helpers.llm.chat
     messages = [{"role": "system", "content": helpers.conversation.DEFAULT_SYSTEM},
                 {"role": "user", "content": Q1}]
     assert helpers.chat(messages).text == A1  # still the lesson-01 call (recorded by --no-stream)
 
 
 def test_import_helpers_does_not_import_ipywidgets():
-    code = ("import sys, helpers, helpers.chat, helpers.widget; "
+    code = ("import sys, helpers, helpers.project1, helpers.widget; "
             "print(any(m.split('.')[0] in ('ipywidgets', 'IPython') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

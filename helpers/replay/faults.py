@@ -7,8 +7,8 @@
     with inject_fault("invalid_key", times=3):   # the next three requests get 401
         ...
 
-Each fault is answered in DashScope's wire shape (shared/reference/dashscope-wire.md §2.1,
-§1.5): the native flat body ``{"code", "message", "request_id"}`` on ``/api/v1/...`` and the
+Each fault is answered in DashScope's wire shape (docs/dashscope-wire.md §2,
+§1): the native flat body ``{"code", "message", "request_id"}`` on ``/api/v1/...`` and the
 OpenAI envelope ``{"error": {...}, "request_id"}`` on ``/compatible-mode/v1/...``, chosen per
 request. ``times`` faults are armed when the block starts; whatever is left unused is disarmed
 when it ends, so a cell that failed early never leaves a trap for the next one.

@@ -1,6 +1,6 @@
 """DashScope wire formats: SSE frames and JSON bodies, byte for byte.
 
-Reference: shared/reference/dashscope-wire.md §1.4, §1.5, §3, §4. Used to serialise stored
+Reference: docs/dashscope-wire.md §1, §3, §4. Used to serialise stored
 events on replay and to synthesise authored exchanges.
 """
 from __future__ import annotations

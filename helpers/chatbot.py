@@ -1,0 +1,96 @@
+"""Lesson 06, Project 1: the logic of the multi-turn chat, apart from any keyboard or screen.
+
+``ChatBot`` assembles the earlier lessons: history (02, Conversation), streaming (03,
+stream_chat), end detection (04, EndDetector) and error handling (05, LLMError). It never
+reads input and never prints: the console program (helpers/project1.py) and the notebook
+widget (helpers/widget.py) are two shells around it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from .conversation import DEFAULT_SYSTEM, Conversation
+from .ending import FAREWELL, EndDetector
+from .errors import LLMError
+from .llm import Reply, chat, stream_chat
+
+USER, ASSISTANT = "你：", "助手："
+EMPTY_HINT = "（请输入内容后再按回车；输入 /help 查看命令）"
+
+
+@dataclass
+class Outcome:
+    """What one user message led to. The console prints it; the widget shows it."""
+
+    kind: str  # "answer", "partial" (stopped early), "farewell", "error" or "hint"
+    text: str  # the answer, FAREWELL, or a Chinese message for the user
+    reply: Optional[Reply] = None
+
+
+class ChatBot:
+    """History + end detection + model calls; no input() and no print()."""
+
+    def __init__(self, system: Optional[str] = DEFAULT_SYSTEM, budget: Optional[int] = None,
+                 model: Optional[str] = None, stream: bool = True,
+                 detector: Optional[EndDetector] = None) -> None:
+        self.conversation = Conversation(system, budget)  # lesson 02
+        self.detector = detector or EndDetector("hybrid")  # lesson 04: model only when unsure
+        self.model, self.stream = model, stream
+        self.ended = False
+
+    def send(self, text: str, on_text: Optional[Callable[[str], None]] = None) -> Outcome:
+        """One user message in, one Outcome out; ``on_text`` gets the answer as it arrives."""
+        text = text.strip()
+        if not text:
+            return Outcome("hint", EMPTY_HINT)
+        if self.ended:
+            return Outcome("hint", "对话已经结束；输入 /reset 开始新的对话。")
+        if self.detector.decide(text).ends:  # a clear goodbye costs no model call
+            self.conversation.add_user(text)
+            return self.end()
+        self.conversation.add_user(text)
+        try:
+            reply = self._ask(on_text)
+        except LLMError as err:
+            return self._failed(err)
+        except KeyboardInterrupt:  # Ctrl-C before the answer started
+            self.conversation.pop_last_user()
+            return Outcome("hint", "（已取消这次提问）")
+        if reply.partial and not reply.text:
+            self.conversation.pop_last_user()
+            return Outcome("hint", "（回答还没开始就被中断了，这次提问已撤回）")
+        self.conversation.add_assistant(reply.text, partial=reply.partial)
+        return Outcome("partial" if reply.partial else "answer", reply.text, reply)
+
+    def _ask(self, on_text: Optional[Callable[[str], None]]) -> Reply:
+        """Lesson 03: stream by default; --no-stream waits and delivers the answer at once."""
+        messages = self.conversation.messages_for_request()  # history within the token budget
+        if self.stream:
+            return stream_chat(messages, model=self.model, on_text=on_text)
+        reply = chat(messages, model=self.model)
+        if on_text:
+            on_text(reply.text)
+        return reply
+
+    def _failed(self, err: LLMError) -> Outcome:
+        """Lesson 05: show the Chinese message; the history stays ready for the next question."""
+        if err.partial_text:  # a broken stream: keep what arrived, marked, and say so
+            self.conversation.add_assistant(err.partial_text, partial=True)
+            return Outcome("error", f"{err}\n（上面这段回答不完整，已标记为中断并保留在历史中；"
+                                    "可以接着提问，或输入 /reset 重新开始。）")
+        self.conversation.pop_last_user()  # the question was not answered: take it back
+        return Outcome("error", str(err))
+
+    def end(self) -> Outcome:
+        """Say goodbye (also the widget's end button); the farewell joins the history."""
+        turns = self.conversation.turns
+        if turns and turns[-1].role == "user":
+            self.conversation.add_assistant(FAREWELL)
+        self.ended = True
+        return Outcome("farewell", FAREWELL)
+
+    def reset(self) -> None:
+        """Forget the conversation (system prompt and budget stay) and start again."""
+        self.conversation.reset()
+        self.ended = False
