@@ -13,7 +13,8 @@ from .config import DEFAULT_MODEL, Settings, mask_key, setup
 from .llm import Reply, chat, stream_chat
 # lesson 02: history, tokens and cost
 from .conversation import DEFAULT_SYSTEM, Conversation
-from .tokens import METER, UsageMeter, count_message_tokens, count_tokens, estimate_cost
+from .tokens import count_message_tokens, count_tokens, estimate_cost
+from .meter import METER, UsageMeter
 # lesson 03: showing a stream
 from .display import markdown_stream, print_stream
 # lesson 04: ending the conversation — FAREWELL, EndDetector, is_goodbye (see the end)

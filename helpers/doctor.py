@@ -12,15 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .redaction import redact as hide_secrets
-from .config import (
-    KEY_SHAPED,
-    KIT_ROOT,
-    REGIONS,
-    base_model,
-    current,
-    known_models,
-    mask_key,
-)
+from .config import KEY_SHAPED, KIT_ROOT, REGIONS, base_model, current, known_models, mask_key
 
 PACKAGES = ("dashscope", "python-dotenv", "openai", "jupyterlab", "ipywidgets", "tenacity",
             "matplotlib")
@@ -60,7 +52,7 @@ class Report(list):
 
 
 def redact(text: str) -> str:
-    """Hide the key (shown masked), any other secret and the user's home folder (it often contains their real name)."""
+    """Hide the key (shown masked), other secrets and the home folder (often a real name)."""
     key = os.environ.get("DASHSCOPE_API_KEY", "")
     if len(key) >= 8:
         text = text.replace(key, mask_key(key))

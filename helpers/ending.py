@@ -175,9 +175,14 @@ def read_jsonl(path: str) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def _main() -> int:
+    """``python -m helpers.ending``: the eval CLI lives in helpers/ending_cli.py."""
+    from helpers.ending_cli import main
+
+    return main()
+
+
 if __name__ == "__main__":
     import sys
 
-    from helpers.ending_cli import main
-
-    sys.exit(main())
+    sys.exit(_main())

@@ -58,7 +58,8 @@ def as_messages(messages: Messages) -> list[dict]:
 def _prepare(messages: Messages, model: str | None,
              thinking: bool = False) -> tuple[list[dict], str]:
     from .models import max_input
-    from .tokens import METER, count_message_tokens
+    from .meter import METER
+    from .tokens import count_message_tokens
 
     settings = current()
     messages = as_messages(messages)
@@ -73,7 +74,7 @@ def _prepare(messages: Messages, model: str | None,
 
 
 def _finish(reply: Reply) -> Reply:
-    from .tokens import METER
+    from .meter import METER
 
     METER.record(reply.usage, reply.model, current().mode)
     return reply

@@ -186,7 +186,7 @@ def classify(exc: BaseException) -> LLMError:
         return from_response(getattr(exc, "status_code", None), code or exc.code, message or exc.message,
                              rid or getattr(exc, "request_id", None),
                              response.headers if response is not None else None)
-    if _is(exc, "helpers.tokens", "BudgetExceeded"):
+    if _is(exc, "helpers.meter", "BudgetExceeded"):
         return LLMError("budget", str(exc), retryable=False)
     if _is(exc, "helpers.tokens", "UnknownModelError"):
         return LLMError("bad_input", str(exc), retryable=False)

@@ -18,7 +18,7 @@ import html
 from typing import Any, Optional
 
 from .chatbot import ASSISTANT, USER, ChatBot, Outcome
-from .tokens import METER
+from .meter import METER
 
 __all__ = ["ChatBot", "ChatWidget", "Outcome"]
 

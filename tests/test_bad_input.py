@@ -92,7 +92,7 @@ def test_max_input_limit_is_exact(server, monkeypatch):
     assert_refused_before_sending(server, lambda: helpers.chat("你好" * 51), "最大输入", str(limit))
     with pytest.raises(LLMError) as info:  # not refused locally: it reaches the replay server
         helpers.chat("你好" * 50)
-    assert info.value.kind == "replay_miss"
+    assert info.value.kind == "not_found"
 
 
 def test_stream_is_refused_too_when_too_long(server):

@@ -412,8 +412,8 @@ def test_llm_error_passes_through_and_kit_errors():
     assert error_from_exception(original) is original
     assert original.kind == "bad_input" and not original.retryable
     assert str(original).startswith("✗ 输入有误：问题不能为空")
-    tokens = pytest.importorskip("helpers.tokens")
-    budget = error_from_exception(tokens.BudgetExceeded(0.1, 0.12))
+    meter = pytest.importorskip("helpers.meter")
+    budget = error_from_exception(meter.BudgetExceeded(0.1, 0.12))
     assert budget.kind == "budget" and not budget.retryable and "预算" in str(budget)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import helpers
-from helpers import config, doctor, models, tokens
+from helpers import config, doctor, meter, models, tokens
 from helpers.replay import wire
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -157,12 +157,12 @@ def live(monkeypatch):
     monkeypatch.setenv("LLM_MODE", "live")
     settings = helpers.setup()
     assert settings.mode == "live" and settings.replay_url is None
-    tokens.METER.reset()
+    meter.METER.reset()
     yield
     httpd.shutdown()
     httpd.server_close()
     monkeypatch.undo()
-    tokens.METER.reset()
+    meter.METER.reset()
     helpers.setup()
 
 
@@ -172,16 +172,16 @@ def test_billed_call_to_a_model_without_price_keeps_the_answer(live, call):
     with pytest.warns(tokens.PriceUnknownWarning):
         reply = call("你好", model=unpriced)  # must not raise after the service answered
     assert reply.text == "已回答" and FakeUpstream.models_seen == [unpriced]
-    last = tokens.METER.calls[-1]
-    assert last.billed and last.cost is None and tokens.METER.unpriced == 1
-    assert "费用未知" in tokens.METER.summary()
+    last = meter.METER.calls[-1]
+    assert last.billed and last.cost is None and meter.METER.unpriced == 1
+    assert "费用未知" in meter.METER.summary()
 
 
 def test_billed_call_to_a_dated_snapshot_is_priced_as_its_alias(live):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no price warning for a known snapshot
         helpers.chat("你好", model="qwen-plus-2025-07-28")
-    cost = tokens.METER.calls[-1].cost
+    cost = meter.METER.calls[-1].cost
     assert cost == pytest.approx(tokens.estimate_cost({"input_tokens": 9, "output_tokens": 2},
                                                       "qwen-plus"))
     assert round(cost * 1e6, 1) == round(9 * 0.8 + 2 * 2.0, 1)  # 元/百万 × tokens

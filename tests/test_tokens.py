@@ -1,4 +1,4 @@
-"""Tests for helpers.tokens: token counts, price table, cost estimates, usage meter."""
+"""Tests for helpers.tokens and helpers.meter: token counts, prices, cost estimates, usage meter."""
 from __future__ import annotations
 
 import dataclasses
@@ -6,17 +6,15 @@ import re
 
 import pytest
 
+from helpers import meter as meter_module
 from helpers import tokens
+from helpers.meter import METER, BudgetExceeded, CallRecord, UsageMeter
 from helpers.tokens import (
-    METER,
     PRICE_DATE,
     PRICE_SOURCE,
     PRICES,
-    BudgetExceeded,
-    CallRecord,
     Price,
     UnknownModelError,
-    UsageMeter,
     chat_template,
     count_message_tokens,
     count_tokens,
@@ -255,4 +253,4 @@ def test_helpers_do_not_print(priced, capsys):
 
 
 def test_default_meter():
-    assert isinstance(METER, UsageMeter) and METER is tokens.METER
+    assert isinstance(METER, UsageMeter) and METER is meter_module.METER
