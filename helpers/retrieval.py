@@ -150,3 +150,19 @@ def is_relevant(chunk: Chunk, label: dict, docs: dict[str, str], min_overlap: in
         if path == label["section"]:
             return min(e, chunk.end) - max(s, chunk.start) >= min(min_overlap, (e - s) / 2)
     return False
+
+
+def evaluate(questions: list[dict], search: Callable[[str], list[Hit]], docs: dict[str, str],
+             k: int = 5, depth: int = 10) -> dict:
+    """recall@k (share of labeled sections found in the top k) and MRR (1 / rank of the
+    first relevant chunk in the top ``depth``) over the questions that have labels."""
+    recall, reciprocal = [], []
+    for q in (q for q in questions if q["relevant"]):
+        top = [h.chunk for h in search(q["question"])][:depth]
+        found = [any(is_relevant(c, label, docs) for c in top[:k]) for label in q["relevant"]]
+        recall.append(sum(found) / len(found))
+        ranks = [i for i, c in enumerate(top, 1)
+                 if any(is_relevant(c, label, docs) for label in q["relevant"])]
+        reciprocal.append(1 / ranks[0] if ranks else 0.0)
+    return {"recall": sum(recall) / len(recall), "mrr": sum(reciprocal) / len(reciprocal),
+            "questions": len(recall)}
