@@ -22,7 +22,7 @@ import helpers  # noqa: E402
 from helpers import retrieval as R, vectors as V  # noqa: E402
 
 
-def methods(chunks: list, folder: str, name: str, dimension: int = 1024) -> tuple[dict, str]:
+def methods(chunks: list, folder: str, name: str, dimension: int = 256) -> tuple[dict, str]:
     bm25 = R.BM25(chunks)
     store = V.VectorStore(folder, collection=name, dimension=dimension)
     store.add(chunks)
@@ -49,7 +49,7 @@ def main() -> int:
     chunks = R.chunk_documents(docs, R.chunk_by_heading)
     started = time.perf_counter()
     table, embedder = methods(chunks, folder, "heading")
-    print(f"\n按标题分块（{len(chunks)} 块），向量：{embedder}")
+    print(f"\n按标题分块（{len(chunks)} 块），256 维向量：{embedder}")
     rerank_method = "gte-rerank-v2" if settings.mode == "live" else "local-bigram-coverage"
     print(f"重排：{rerank_method}\n\n| 方法 | recall@5 | MRR |\n|---|---|---|")
     for name, search in table.items():

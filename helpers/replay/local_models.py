@@ -100,7 +100,9 @@ class LSAModel:
         return row / norm if norm else row
 
     def embed(self, text: str, dimension: int = 1024) -> list[float]:
-        z = self._tfidf(ngrams(text)) @ self.components[:, :dimension]
+        row = self._tfidf(ngrams(text))
+        used = np.flatnonzero(row)  # a short text touches few n-grams: multiply only those
+        z = row[used] @ self.components[used, :dimension]
         vector = np.zeros(dimension)
         vector[:len(z)] = z
         norm = np.linalg.norm(vector)
@@ -112,9 +114,13 @@ class LSAModel:
         weight = {g: self.idf[self.index[g]] if g in self.index else self.unseen_idf for g in q}
         total = sum(weight.values())
         coverage = sum(w for g, w in weight.items() if g in d) / total if total else 0.0
-        a, b = self.embed(query, self.rank), self.embed(document, self.rank)
+        a, b = self._embed_cached(query), self._embed_cached(document)
         cosine = max(0.0, float(np.dot(a, b)))
         return round((coverage + cosine) / 2, 6)
+
+    @lru_cache(maxsize=4096)
+    def _embed_cached(self, text: str) -> tuple[float, ...]:
+        return tuple(self.embed(text, self.rank))
 
     @property
     def label(self) -> str:
