@@ -113,3 +113,13 @@ def test_no_embedding_is_stored_in_the_kits_recordings():
             if exchange["request"]["path"] in (wire.NATIVE_EMBEDDING, wire.COMPAT_EMBEDDING,
                                                local_models.RERANK_PATH):
                 assert exchange["source"] == "recorded", f"{path.name}: {exchange['name']}"
+
+
+def test_the_vector_stored_in_lesson_09_is_the_local_method_recomputed():
+    """Stored outputs hold computed numbers: the printed vector is recomputed here."""
+    nb = json.loads((ROOT / "notebooks" / "09_retrieval.ipynb").read_text(encoding="utf-8"))
+    cell = next(c for c in nb["cells"] if c["cell_type"] == "code"
+                and "vector[:5]" in "".join(c["source"]))
+    printed = "".join("".join(o.get("text", "")) for o in cell["outputs"])
+    first = [round(x, 3) for x in local_models.embed_texts(["退款多久到账"], 256)[0][:5]]
+    assert f"256 {first}" in printed
