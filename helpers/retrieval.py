@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -103,7 +104,9 @@ def chunk_documents(docs: dict[str, str], how: Callable = chunk_by_heading, **kw
 
 
 def tokenize(text: str) -> list[str]:
-    import jieba
+    with warnings.catch_warnings():  # jieba 0.42's regexes warn when compiled without a .pyc
+        warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
+        import jieba
 
     jieba.setLogLevel(logging.WARNING)  # its start-up notice would go to stderr (nbval)
     return [w for w in jieba.lcut(text.lower()) if re.search(r"\w", w) and w not in STOPWORDS]

@@ -158,12 +158,17 @@ def test_the_index_survives_a_kernel_restart(tmp_path):
 def test_one_setting_points_the_same_code_at_a_qdrant_server(monkeypatch, tmp_path):
     """No Qdrant server is installable from PyPI or Debian here: a loopback stand-in records
     what the client sends, proving QDRANT_URL reaches it."""
+    from importlib.metadata import version
+
     seen: list[str] = []
+    qdrant_version = version("qdrant-client")
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802
             seen.append(self.path)
-            body = json.dumps({"result": {"exists": False}, "status": "ok", "time": 0}).encode()
+            answer = ({"title": "qdrant", "version": qdrant_version} if self.path == "/"
+                      else {"result": {"exists": False}, "status": "ok", "time": 0})
+            body = json.dumps(answer).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
