@@ -64,8 +64,12 @@ class VectorStore:
         if where not in _clients:
             key = os.environ.get("QDRANT_API_KEY") or None
             remember_secret(key)  # never printed or saved, like the DashScope key
-            _clients[where] = (QdrantClient(url=self.url, api_key=key)
-                               if self.url else QdrantClient(path=where))
+            try:
+                _clients[where] = (QdrantClient(url=self.url, api_key=key)
+                                   if self.url else QdrantClient(path=where))
+            except RuntimeError as exc:  # the folder is locked by another process
+                raise bad_input(f"索引文件夹 {where} 正被另一个程序（例如另一个 notebook 的内核）"
+                                "使用：请先关闭那个内核，或给 VectorStore 换一个文件夹。") from exc
             atexit.register(_clients[where].close)  # not in __del__ at interpreter exit
         self.client, self.collection, self.dimension = _clients[where], collection, dimension
 

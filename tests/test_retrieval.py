@@ -155,6 +155,20 @@ def test_the_index_survives_a_kernel_restart(tmp_path):
     assert reopened["top"] == built["top"] and built["top"][0].startswith("handbook_it#")
 
 
+def test_a_folder_held_by_another_kernel_gets_a_short_chinese_message(tmp_path):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from qdrant_client import QdrantClient; "
+         "c = QdrantClient(path=sys.argv[1]); print('ready', flush=True); time.sleep(30)",
+         str(tmp_path / "busy")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(helpers.LLMError, match="正被另一个程序"):
+            V.VectorStore(tmp_path / "busy")
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_one_setting_points_the_same_code_at_a_qdrant_server(monkeypatch, tmp_path):
     """No Qdrant server is installable from PyPI or Debian here: a loopback stand-in records
     what the client sends, proving QDRANT_URL reaches it."""
