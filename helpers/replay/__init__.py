@@ -46,6 +46,12 @@ def ensure_server(settings: "Settings") -> ReplayServer:
         _server.speed = replay_speed()
         _server.topic = settings.lesson or "misc"
         _server.upstream = _upstream(settings)
+        # Embeddings and rerank: computed for real by a named local method, never recorded
+        # (record mode forwards them to DashScope instead).
+        from . import local_models
+
+        local_models.install(_server, enabled=settings.mode in ("replay", "author"))
+
         from .varied import sync  # LLM_REPLAY_VARIED=1: fresh answers instead of recordings
 
         sync(_server, settings.mode)

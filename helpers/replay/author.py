@@ -19,7 +19,6 @@ Spec files live in ``notebooks/recordings/specs/*.yaml``; each entry:
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,13 +116,6 @@ def _pace(pieces: list, ttfb_ms: int, seed: str) -> list[int]:
     """Realistic gaps: the first byte after ttfb_ms, then ~35–75 ms per piece."""
     h = hashlib.sha256(seed.encode()).digest()
     return [ttfb_ms] + [35 + h[i % len(h)] % 41 for i in range(len(pieces))]
-
-
-def fake_embedding(text: str, dimension: int) -> list[float]:
-    """A deterministic unit vector (authored: it carries no meaning beyond being stable)."""
-    raw = [(b - 127.5) for b in hashlib.shake_256(text.encode()).digest(dimension)]
-    norm = math.sqrt(sum(x * x for x in raw)) or 1.0
-    return [round(x / norm, 6) for x in raw]
 
 
 # --- the upstream ------------------------------------------------------------------------
@@ -227,7 +219,9 @@ class AuthorUpstream:
         else:
             texts = (body.get("input") or {}).get("texts", [])
             dim = int((body.get("parameters") or {}).get("dimension") or 1024)
-        vectors = [fake_embedding(t, dim) for t in texts]
+        from .local_models import embed_texts  # real vectors, never made up
+
+        vectors = embed_texts(texts, dim)
         tokens = sum(count_tokens(t) for t in texts)
         out = (wire.compat_embedding(vectors, tokens, body.get("model", ""), request_id)
                if request.compatible else wire.native_embedding(vectors, tokens, request_id))
