@@ -102,7 +102,7 @@ def validate_file(path: str | Path, max_tokens: int = DEFAULT_MAX_TOKENS) -> lis
             if not text.strip():
                 continue
             try:
-                row = json.loads(text)
+                row = json.loads(text.strip())
             except ValueError as exc:
                 problems.append(Problem(number, f"不是合法的 JSON（{exc.msg}，第 {exc.colno} 列）。"))
                 continue
