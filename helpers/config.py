@@ -30,6 +30,11 @@ MODELS = {
     "qwen3-max": 262_144,
     "qwen-long": 10_000_000,
 }
+# Fine-tuned models and their deployments are named by the platform (lesson 12), e.g.
+# qwen3-14b-ft-202612011000-1c7f or qwen3-14b-ft-202612011000-1c7f-store: accepted as named,
+# with a conservative context window (the base may be any tunable Qwen).
+FINETUNED = re.compile(r"-ft-\d{8,14}-[0-9a-z]{4}(-[0-9a-z]+)?$")
+FINETUNED_CONTEXT = 32_768
 MODES = ("live", "replay", "record", "author")  # author: kit maintainers write recordings
 REGIONS = {  # LLM_REGION → host; the key must come from the same region's console
     "cn": "https://dashscope.aliyuncs.com",
@@ -40,7 +45,7 @@ KIT_ROOT = Path(__file__).resolve().parents[1]
 # The SDKs refuse to send a request without some key; replay mode gives them this one.
 REPLAY_KEY = "replay-mode-no-key-needed"
 KIT_VARIABLES = ("DASHSCOPE_API_KEY", "LLM_MODE", "LLM_MODEL", "LLM_REGION",
-                 "LLM_REPLAY_SPEED", "LLM_TIMEOUT", "LLM_EXTRA_MODELS")
+                 "LLM_REPLAY_SPEED", "LLM_TIMEOUT", "LLM_EXTRA_MODELS", "LLM_FINETUNE_CONFIRM")
 
 
 class ConfigError(ValueError):
@@ -210,6 +215,8 @@ def check_model(name: str) -> str:
     from .errors import bad_input
 
     base = base_model(name)
+    if FINETUNED.search(name.strip()):
+        return name.strip()
     if base not in known_models():
         close = [m for m in known_models() if m.split("-")[0] == base.split("-")[0]]
         raise bad_input(f"未知的模型名 {name!r}。本课程认识：{'、'.join(known_models())}"
@@ -219,6 +226,8 @@ def check_model(name: str) -> str:
 
 
 def context_window(name: str) -> int:
+    if FINETUNED.search(name.strip()):
+        return FINETUNED_CONTEXT
     return known_models()[base_model(name)]
 
 

@@ -9,7 +9,9 @@ Needs the optional extra: ``pip install -e '.[finetune]'`` (torch CPU, transform
 """
 from __future__ import annotations
 
+import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +22,13 @@ PROMPT, ANSWER, END = "问：", "\n答：", "\n"
 
 
 def available() -> bool:
-    """True when torch, transformers and peft can be imported."""
+    """True when torch, transformers and peft can be imported.
+
+    ``LLM_FINETUNE_EXTRA=off`` makes it answer False, as if the extra were not installed, so
+    the lesson's no-extra path is tested on a machine that has it.
+    """
+    if os.environ.get("LLM_FINETUNE_EXTRA", "").lower() == "off":
+        return False
     try:
         import peft  # noqa: F401
         import torch  # noqa: F401
@@ -28,6 +36,13 @@ def available() -> bool:
     except ImportError:
         return False
     return True
+
+
+def reproducible() -> None:
+    """One CPU thread: the same order of floating-point sums on every run of this machine."""
+    import torch
+
+    torch.set_num_threads(1)
 
 
 class CharTokenizer:
@@ -144,7 +159,9 @@ def add_lora(model, r: int = 8, alpha: int = 16, seed: int = 0):
     config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=0.0,
                         target_modules=["q_proj", "k_proj", "v_proj", "o_proj",
                                         "gate_proj", "up_proj", "down_proj"])
-    return get_peft_model(model, config)
+    with warnings.catch_warnings():  # transformers' deprecation notice, raised inside peft
+        warnings.simplefilter("ignore", FutureWarning)
+        return get_peft_model(model, config)
 
 
 def save_adapter(peft_model, folder: str | Path) -> int:

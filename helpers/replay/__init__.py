@@ -46,6 +46,9 @@ def ensure_server(settings: "Settings") -> ReplayServer:
         _server.speed = replay_speed()
         _server.topic = settings.lesson or "misc"
         _server.upstream = _upstream(settings)
+        from .finetune_service import attach  # lesson 12: authored files/fine-tunes/deployments
+
+        attach(_server, enabled=settings.mode != "record")  # record mode asks the live service
         return _server
 
 
