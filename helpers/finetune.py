@@ -15,9 +15,10 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-INSTALL_HINT = ("这一节需要可选依赖 torch、transformers、peft。安装 CPU 版：Windows/macOS 运行 "
-                "pip install -e \".[finetune]\"；Linux 先运行 pip install torch "
-                "--index-url https://download.pytorch.org/whl/cpu，再运行同一条命令。")
+INSTALL_HINT = ("这一节需要可选依赖 torch、transformers、peft（CPU 版）。安装：make finetune；"
+                "不用 make 时，Windows/macOS 运行 pip install -e \".[finetune]\"，Linux 先运行 "
+                "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu "
+                "再运行同一条命令。装好后重启内核。")
 PROMPT, ANSWER, END = "问：", "\n答：", "\n"
 
 

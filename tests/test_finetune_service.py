@@ -82,7 +82,8 @@ def test_deploy_call_by_name_and_clean_up(replay):
     assert dashscope.Deployments.delete(name).status_code == 200
     assert dashscope.FineTunes.delete(job_id).status_code == 200
     assert dashscope.Files.delete(file_id).status_code == 200
-    assert dashscope.Files.delete(file_id).status_code == 404
+    gone = dashscope.Files.delete(file_id)
+    assert gone.status_code == 400 and gone.message == "File not found."
 
 
 def test_ids_come_from_content_so_a_rerun_gets_the_same_names(tmp_path, monkeypatch):

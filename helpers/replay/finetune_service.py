@@ -101,7 +101,8 @@ class FineTuneService:
             return _reply(200, {"data": {"files": files, "page_no": 1, "page_size": 10,
                                          "total": len(files)}})
         if len(rest) != 1 or rest[0] not in self.files:
-            return _error(404, "NotFound", "File not found.")
+            # The SDK notes the service reports a missing file as 400 (v2/resources/files.py)
+            return _error(400, "InvalidParameter", "File not found.")
         if method == "DELETE":
             del self.files[rest[0]]
             return _reply(200, {})
