@@ -175,4 +175,6 @@ def save_adapter(peft_model, folder: str | Path) -> int:
 def load_adapter(base_model, folder: str | Path):
     from peft import PeftModel
 
-    return PeftModel.from_pretrained(base_model, Path(folder)).eval()
+    with warnings.catch_warnings():  # the same transformers notice as in add_lora
+        warnings.simplefilter("ignore", FutureWarning)
+        return PeftModel.from_pretrained(base_model, Path(folder)).eval()
