@@ -53,9 +53,13 @@ notebooks: $(STAMP)  ## re-execute every lesson in replay mode and store its out
 # (a machine that keeps a CPU wheel locally, e.g. CI).
 TORCH_INDEX ?= $(if $(filter Linux,$(shell uname -s 2>/dev/null)),https://download.pytorch.org/whl/cpu)
 finetune: $(STAMP)  ## optional: torch (CPU), transformers, peft for lesson 12's LoRA cells
+	@# pip into the venv: its own pip, or (a venv made by uv has none) the interpreter's pip.
+	@pip() { if $(BIN)/python -m pip --version >/dev/null 2>&1; then $(BIN)/python -m pip "$$@"; \
+	    else $(PYTHON) -m pip --python $(BIN)/python "$$@"; fi; }; \
 	$(if $(TORCH_INDEX),$(BIN)/python -c 'import torch' 2>/dev/null || \
-	    $(BIN)/python -m pip install --quiet torch==2.13.0 --index-url $(TORCH_INDEX))
-	$(BIN)/python -m pip install --quiet -e '.[finetune]'
+	    pip install --quiet torch==2.13.0 --index-url $(TORCH_INDEX);) \
+	pip install --quiet -e '.[finetune]' && $(BIN)/python -c 'from helpers import finetune as f; \
+	    print("✓ 可选依赖已安装" if f.available() else f.INSTALL_HINT)'
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
