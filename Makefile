@@ -11,7 +11,7 @@ KERNEL := llm-course
 # Jupyter refuses to start as root (containers, cloud VMs) unless told it is deliberate.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
-.PHONY: lab test chat bench author record notebooks clean
+.PHONY: lab test chat bench author record notebooks clean finetune
 
 $(STAMP): pyproject.toml jupyter/overrides.json
 	@test -x $(BIN)/python || $(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else \
@@ -47,6 +47,19 @@ record: $(STAMP)  ## re-record from the live service (needs DASHSCOPE_API_KEY), 
 
 notebooks: $(STAMP)  ## re-execute every lesson in replay mode and store its outputs
 	$(BIN)/python -m helpers.replay.rebuild outputs
+
+# Lesson 12's optional extra (torch CPU, transformers, peft), with pip. On Linux torch comes
+# from PyTorch's CPU-only index; `make finetune TORCH_INDEX=` uses pip's own indexes instead
+# (a machine that keeps a CPU wheel locally, e.g. CI).
+TORCH_INDEX ?= $(if $(filter Linux,$(shell uname -s 2>/dev/null)),https://download.pytorch.org/whl/cpu)
+finetune: $(STAMP)  ## optional: torch (CPU), transformers, peft for lesson 12's LoRA cells
+	@# pip into the venv: its own pip, or (a venv made by uv has none) the interpreter's pip.
+	@pip() { if $(BIN)/python -m pip --version >/dev/null 2>&1; then $(BIN)/python -m pip "$$@"; \
+	    else $(PYTHON) -m pip --python $(BIN)/python "$$@"; fi; }; \
+	$(if $(TORCH_INDEX),$(BIN)/python -c 'import torch' 2>/dev/null || \
+	    pip install --quiet torch==2.13.0 --index-url $(TORCH_INDEX);) \
+	pip install --quiet -e '.[finetune]' && $(BIN)/python -c 'from helpers import finetune as f; \
+	    print("✓ 可选依赖已安装" if f.available() else f.INSTALL_HINT)'
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

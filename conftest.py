@@ -21,3 +21,19 @@ def _restore_environment():
     yield
     os.environ.clear()
     os.environ.update(saved)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Lesson 12's stored outputs come from a real LoRA run, which needs the optional
+    ``finetune`` extra. Without it nbval skips that notebook (tests/test_finetune_lesson.py
+    still runs the lesson, extra-less); in CI a missing extra is an error, not a skip."""
+    from helpers import finetune
+
+    lesson = [i for i in items if i.fspath.basename == "12_finetune_deploy.ipynb"]
+    if not lesson or finetune.available():
+        return
+    if os.environ.get("CI"):
+        raise pytest.UsageError("CI must install the finetune extra before the tests: "
+                                "python3.11 -m pip --python .venv/bin/python install -e '.[finetune]'")
+    for item in lesson:
+        item.add_marker(pytest.mark.skip(reason=finetune.INSTALL_HINT))

@@ -36,7 +36,7 @@ REGIONS = {  # LLM_REGION → host; the key must come from the same region's con
 # The SDKs refuse to send a request without some key; replay mode gives them this one.
 REPLAY_KEY = "replay-mode-no-key-needed"
 KIT_VARIABLES = ("DASHSCOPE_API_KEY", "LLM_MODE", "LLM_MODEL", "LLM_REGION",
-                 "LLM_REPLAY_SPEED", "LLM_TIMEOUT", "LLM_EXTRA_MODELS")
+                 "LLM_REPLAY_SPEED", "LLM_TIMEOUT", "LLM_EXTRA_MODELS", "LLM_FINETUNE_CONFIRM")
 
 
 @dataclass

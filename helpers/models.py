@@ -124,6 +124,13 @@ def retired_message(name: str) -> str | None:
             f"请改用 {instead}：在 .env 写 LLM_MODEL={instead}，或调用时传 model={instead!r}。")
 
 
+# Fine-tuned models and their deployments are named by the platform (lesson 12), e.g.
+# qwen3-14b-ft-202612011000-1c7f or …-1c7f-store: accepted as named, with a conservative
+# context window (the base may be any tunable Qwen).
+FINETUNED = re.compile(r"-ft-\d{8,14}-[0-9a-z]{4}(-[0-9a-z]+)?$")
+FINETUNED_CONTEXT = 32_768
+
+
 def check_model(name: str) -> str:
     """Refuse a model name the kit does not know, before anything is sent.
 
@@ -132,6 +139,8 @@ def check_model(name: str) -> str:
     """
     from .errors import bad_input
 
+    if FINETUNED.search(name.strip()):
+        return name.strip()
     old = retired_message(name)
     if old and lookup(name).status_on() == "retired":  # type: ignore[union-attr]
         raise bad_input(old)
@@ -147,6 +156,8 @@ def check_model(name: str) -> str:
 
 def context_window(name: str) -> int | None:
     """Input + output tokens the model handles (None: not known to the kit)."""
+    if FINETUNED.search(name.strip()):
+        return FINETUNED_CONTEXT
     model = lookup(name)
     return model.context if model else known_models().get(base_model(name))
 

@@ -55,6 +55,10 @@ def ensure_server(settings: "Settings") -> ReplayServer:
         from .varied import sync  # LLM_REPLAY_VARIED=1: fresh answers instead of recordings
 
         sync(_server, settings.mode)
+
+        from .finetune_service import attach  # lesson 12: authored files/fine-tunes/deployments
+
+        attach(_server, enabled=settings.mode != "record")  # record mode asks the live service
         return _server
 
 

@@ -193,11 +193,11 @@ class _Handler(BaseHTTPRequestHandler):
         replay.log.requests += 1
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        not_json = False
         try:
             body = json.loads(raw.decode("utf-8")) if raw else None
-        except ValueError:
-            self.send_error_reply(400, "InvalidParameter", "请求体不是合法的 JSON。", compat_type=None)
-            return
+        except ValueError:  # e.g. a multipart file upload: only a responder can answer it
+            body, not_json = None, True
         path = self.path.split("?")[0]
         headers = {k.lower(): v for k, v in self.headers.items()}
         stream = (headers.get("x-dashscope-sse", "").lower() == "enable"
@@ -214,6 +214,9 @@ class _Handler(BaseHTTPRequestHandler):
             if made is not None:
                 self.serve(made, request)
                 return
+        if not_json:
+            self.send_error_reply(400, "InvalidParameter", "请求体不是合法的 JSON。", compat_type=None)
+            return
         prefer = getattr(replay.upstream, "prefer", None)
         recorded = replay.store.count(request.method, path, stream, body)
         wants_new = prefer is not None and prefer(request, recorded)
