@@ -76,6 +76,18 @@ def test_jupyter_setup_merges_the_kit_settings_where_jupyterlab_reads_them(tmp_p
     assert Path(kernel["argv"][0]).resolve() == Path(sys.executable).resolve()
 
 
+def test_the_settings_go_to_the_folder_jupyterlab_reads(tmp_path: Path):
+    from jupyterlab.commands import get_app_dir
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import install
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    assert install.jupyter_settings_path() == Path(get_app_dir()).resolve() / "settings" / \
+        "overrides.json"
+
+
 def test_the_kit_settings_exist_in_this_jupyterlab_schema():
     """A misspelt plugin or key in overrides.json is silently ignored by JupyterLab."""
     from jupyterlab.commands import get_app_dir

@@ -21,6 +21,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -66,25 +67,57 @@ def check_python() -> None:
 
 
 def find_uv(py: Path) -> tuple:
-    """(uv command or None, reason shown to the learner). Bootstraps uv into .venv with pip."""
+    """(uv command or None, the reason shown to the learner), for an existing .venv at py.
+
+    UV=false: pip. UV=<command>: that one. Else uv on PATH, else the one in .venv, else uv
+    is put into .venv with its own pip (`make constraints` pins its version too)."""
     wish = os.environ.get("UV", "").strip()
     if wish.lower() in OFF:
         return None, f"UV={wish}"
-    for candidate in ([wish] if wish else []) + [shutil.which("uv") or ""]:
-        if candidate and runs([candidate, "--version"]):
-            return candidate, f"uv（{candidate}）"
-    if wish:
-        return None, f"UV={wish} 不能运行"
     local = py.parent / ("uv.exe" if WINDOWS else "uv")
-    if not local.exists():
-        if not has_pip(py):
-            return None, ".venv 里没有 pip，无法安装 uv"
-        say("· 先把 uv（更快的安装器）装进 .venv …")
-        cmd = [str(py), "-m", "pip", "install", "--disable-pip-version-check", "--quiet",
-               "--retries", "1", "--timeout", "20", "-c", str(CONSTRAINTS), "uv"]
-        if subprocess.run(cmd).returncode != 0:
-            return None, "无法下载 uv（网络？）"
-    return str(local), "uv（已装进 .venv）"
+    for candidate, why in ((wish, "UV"), (shutil.which("uv"), "PATH"), (str(local), ".venv")):
+        if candidate and runs([candidate, "--version"]):
+            return candidate, f"uv（{why}: {candidate}）"
+        if wish:
+            return None, f"UV={wish} 不能运行"
+    if not has_pip(py):
+        return None, ".venv 里没有 pip，无法安装 uv"
+    return (str(local), "uv（刚装进 .venv）") if pip_install_uv([str(py), "-m", "pip"]) \
+        else (None, "无法下载 uv（网络？）")
+
+
+def pinned(name: str) -> str:
+    """name==version from constraints.txt (one line, not the whole file: pip parses it slowly)."""
+    for line in CONSTRAINTS.read_text(encoding="utf-8").splitlines():
+        if line.startswith(f"{name}=="):
+            return line.split(";")[0].strip()
+    return name
+
+
+def pip_install_uv(pip: list, *target: str) -> bool:
+    say("· 先用 pip 下载 uv（更快的安装器，约 20 MB）…")
+    cmd = [*pip, "install", "--disable-pip-version-check", "--quiet", "--retries", "1",
+           "--timeout", "20", *target, pinned("uv")]
+    env = {**os.environ, "PIP_REQUIRE_VIRTUALENV": "0", "PIP_ROOT_USER_ACTION": "ignore"}
+    return runs(cmd, env=env)
+
+
+def ready_uv() -> str | None:
+    """The uv named by UV, else the one on PATH, if it runs; None for UV=false."""
+    wish = os.environ.get("UV", "").strip()
+    candidate = None if wish.lower() in OFF else (wish or shutil.which("uv"))
+    return candidate if candidate and runs([candidate, "--version"]) else None
+
+
+def bootstrap_uv_for_new_venv(folder: Path) -> str | None:
+    """uv before .venv exists, fetched by this Python's own pip into a temporary folder,
+    so .venv is made by uv in a blink instead of by venv+ensurepip (3 s). None: no luck."""
+    if os.environ.get("UV", "").strip() or not has_pip(Path(sys.executable)):
+        return None  # UV named one (or said false): no fetching
+    if not pip_install_uv([sys.executable, "-m", "pip"], "--target", str(folder)):
+        return None
+    found = sorted(folder.glob("bin/uv*")) + sorted(folder.glob("Scripts/uv*"))
+    return str(found[0]) if found else None
 
 
 def has_pip(py: Path) -> bool:
@@ -132,10 +165,13 @@ def install() -> int:
     py = venv_python()
     check_existing_venv(py)
     started = time.perf_counter()
-    wish = os.environ.get("UV", "").strip()
-    early_uv = None if wish.lower() in OFF else (wish or shutil.which("uv"))
     if not VENV.exists():
-        create_venv(early_uv if early_uv and runs([early_uv, "--version"]) else None)
+        with tempfile.TemporaryDirectory(prefix="llm-uv-") as tmp:
+            given = ready_uv()
+            fetched = None if given else bootstrap_uv_for_new_venv(Path(tmp))
+            create_venv(given or fetched)
+            if fetched:  # keep it: later installs (after a pyproject change) reuse it
+                shutil.copy2(fetched, py.parent / Path(fetched).name)
     uv, why = find_uv(py)
     target = [".[test]", "-c", str(CONSTRAINTS)]
     if uv:
@@ -159,10 +195,12 @@ def install() -> int:
 
 
 def jupyter_settings_path() -> Path:
-    """Where this environment's JupyterLab reads overrides.json: <app dir>/settings."""
-    from jupyterlab.commands import get_app_dir
+    """Where this environment's JupyterLab reads overrides.json: <app dir>/settings.
 
-    return Path(get_app_dir()) / "settings" / "overrides.json"
+    The app dir as jupyterlab.commands.get_app_dir() finds it for a venv or conda env
+    (tests/test_install.py checks they agree); importing that module takes seconds."""
+    app_dir = os.environ.get("JUPYTERLAB_DIR") or Path(sys.prefix) / "share" / "jupyter" / "lab"
+    return Path(app_dir).resolve() / "settings" / "overrides.json"
 
 
 def setup_jupyter() -> int:
