@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -86,6 +87,20 @@ def test_the_settings_go_to_the_folder_jupyterlab_reads(tmp_path: Path):
         sys.path.remove(str(ROOT / "tools"))
     assert install.jupyter_settings_path() == Path(get_app_dir()).resolve() / "settings" / \
         "overrides.json"
+
+
+def test_the_kernel_spec_is_the_one_ipykernel_would_write():
+    from ipykernel.kernelspec import get_kernel_dict
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import install
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    frozen = ["-Xfrozen_modules=off"] if platform.python_implementation() == "CPython" else []
+    expected = {**get_kernel_dict(python_arguments=frozen),
+                "display_name": "Python 3 (大模型工程化之路)"}
+    assert install.kernel_spec() == expected
 
 
 def test_the_kit_settings_exist_in_this_jupyterlab_schema():

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -203,16 +204,39 @@ def jupyter_settings_path() -> Path:
     return Path(app_dir).resolve() / "settings" / "overrides.json"
 
 
+def kernel_spec() -> dict:
+    """kernel.json as ipykernel's own installer writes it (tests/test_install.py compares),
+    written here because importing ipykernel before its first run costs 10 s of compiling."""
+    frozen = ["-Xfrozen_modules=off"] if platform.python_implementation() == "CPython" else []  # for debugpy
+    return {"argv": [sys.executable, *frozen, "-m", "ipykernel_launcher", "-f",
+                     "{connection_file}"],
+            "display_name": KERNEL_DISPLAY, "language": "python",
+            "metadata": {"debugger": True, "supported_encryption": ["curve"]},
+            "kernel_protocol_version": "5.5"}
+
+
+def register_kernel(kernels: Path) -> None:
+    import importlib.util
+
+    found = importlib.util.find_spec("ipykernel")  # finds without importing
+    if found is None or not found.origin:
+        fail("这个环境里没有 ipykernel：先安装课程依赖（make lab，或 conda env create）。")
+    folder = kernels / KERNEL
+    folder.mkdir(parents=True, exist_ok=True)
+    for logo in (Path(found.origin).parent / "resources").glob("logo-*"):
+        shutil.copy2(logo, folder / logo.name)
+    text = json.dumps(kernel_spec(), indent=1, ensure_ascii=False)
+    (folder / "kernel.json").write_text(text + "\n", encoding="utf-8")
+
+
 def setup_jupyter() -> int:
     """Kernel + JupyterLab settings for the running environment (venv or conda)."""
-    try:
-        from ipykernel.kernelspec import install as install_kernel
-    except ImportError:
-        fail("这个环境里没有 ipykernel：先安装课程依赖（make lab，或 conda env create）。")
-    install_kernel(prefix=sys.prefix, kernel_name=KERNEL, display_name=KERNEL_DISPLAY)
+    register_kernel(Path(sys.prefix) / "share" / "jupyter" / "kernels")
     user = not os.environ.get("CI")  # CI leaves the home folder alone
     if user:  # VS Code and Anaconda Navigator look in the user's kernel folder
-        install_kernel(user=True, kernel_name=KERNEL, display_name=KERNEL_DISPLAY)
+        from jupyter_core.paths import jupyter_data_dir
+
+        register_kernel(Path(jupyter_data_dir()) / "kernels")
     path = jupyter_settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     merged = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
