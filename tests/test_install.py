@@ -97,7 +97,8 @@ def test_the_kernel_spec_is_the_one_ipykernel_would_write():
         import install
     finally:
         sys.path.remove(str(ROOT / "tools"))
-    frozen = ["-Xfrozen_modules=off"] if platform.python_implementation() == "CPython" else []
+    cpython = platform.python_implementation() == "CPython"
+    frozen = ["-Xfrozen_modules=off"] if cpython else []
     expected = {**get_kernel_dict(python_arguments=frozen),
                 "display_name": "Python 3 (大模型工程化之路)"}
     assert install.kernel_spec() == expected

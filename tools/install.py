@@ -207,7 +207,8 @@ def jupyter_settings_path() -> Path:
 def kernel_spec() -> dict:
     """kernel.json as ipykernel's own installer writes it (tests/test_install.py compares),
     written here because importing ipykernel before its first run costs 10 s of compiling."""
-    frozen = ["-Xfrozen_modules=off"] if platform.python_implementation() == "CPython" else []  # for debugpy
+    cpython = platform.python_implementation() == "CPython"
+    frozen = ["-Xfrozen_modules=off"] if cpython else []  # for debugpy, as ipykernel does
     return {"argv": [sys.executable, *frozen, "-m", "ipykernel_launcher", "-f",
                      "{connection_file}"],
             "display_name": KERNEL_DISPLAY, "language": "python",
