@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# The Python make would pick (python3.11 …), not this venv's: the installer runs before .venv.
+BASE_PYTHON = getattr(sys, "_base_executable", sys.executable)
 
 
 def copy_kit(dest: Path) -> None:
@@ -47,7 +49,7 @@ def cold_install(installer: str) -> tuple:
         kit = Path(tmp) / "kit"
         copy_kit(kit)
         started = time.perf_counter()
-        result = subprocess.run([sys.executable, "tools/install.py"], cwd=kit,
+        result = subprocess.run([BASE_PYTHON, "tools/install.py"], cwd=kit,
                                 env=learner_environment(Path(tmp), installer),
                                 capture_output=True, text=True)
         seconds = time.perf_counter() - started
@@ -57,16 +59,19 @@ def cold_install(installer: str) -> tuple:
         if result.returncode:
             print(result.stdout[-3000:], result.stderr[-3000:])
             raise SystemExit(f"{installer}: install failed")
-        return seconds, size
+        steps = [line for line in result.stdout.splitlines() if line.startswith(("·", "✓"))]
+        return seconds, size, steps
 
 
 def main() -> int:
     print(f"冷安装（无缓存，临时文件夹，Python {sys.version.split()[0]}，{os.cpu_count()} 核）：")
     times = {}
     for installer in ("pip", "uv"):
-        seconds, size = cold_install(installer)
+        seconds, size, steps = cold_install(installer)
         times[installer] = seconds
         print(f"  {installer:3s}  {seconds:6.1f} s   .venv {size:5.0f} MB", flush=True)
+        for step in steps:
+            print(f"        {step}")
     print(f"  uv 比 pip 快 {times['pip'] / times['uv']:.1f} 倍（目标 ≥ 5 倍）")
     return 0
 
