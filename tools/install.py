@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -161,6 +162,29 @@ def uv_environment() -> dict:
     return env
 
 
+def run_with_heartbeat(cmd: list, quiet_for: float = 20) -> int:
+    """Run pip, pass its lines on, and say "still working" when it is silent for a while
+    (it is while it unpacks and compiles 140 packages: a minute without a word)."""
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, encoding="utf-8", errors="replace", bufsize=1)
+    started, last = time.monotonic(), [time.monotonic()]
+
+    def relay() -> None:
+        for line in proc.stdout:
+            print(line, end="", flush=True)
+            last[0] = time.monotonic()
+
+    reader = threading.Thread(target=relay, daemon=True)
+    reader.start()
+    while proc.poll() is None:
+        time.sleep(1)
+        if time.monotonic() - last[0] >= quiet_for:
+            say(f"  …pip 仍在安装（已用 {time.monotonic() - started:.0f} 秒）")
+            last[0] = time.monotonic()
+    reader.join()
+    return proc.returncode
+
+
 def install() -> int:
     check_python()
     py = venv_python()
@@ -182,9 +206,8 @@ def install() -> int:
     else:
         say(f"· 安装器：pip（原因：{why}）。pip 较慢（首次约 1–6 分钟），下面逐个显示下载进度…")
         ensure_pip(py)
-        cmd = [str(py), "-m", "pip", "install", "--disable-pip-version-check",
-               "--progress-bar", "on", "-e", *target]
-        code = subprocess.run(cmd, cwd=ROOT).returncode
+        cmd = [str(py), "-m", "pip", "install", "--disable-pip-version-check", "-e", *target]
+        code = run_with_heartbeat(cmd)
     if code != 0:
         fail("安装依赖失败（见上面的错误）。网络慢或在国内：见 README「在中国大陆安装」；"
              "仍不行就 make clean 后重试。")
