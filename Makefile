@@ -1,5 +1,6 @@
 # Two commands for learners: `make lab` and `make test`. The rest is for maintainers.
-# Windows without make: see README (conda route), every target is one plain command.
+# Windows without make: see README (conda route, or `py tools/install.py`); every target is
+# one plain command. The install itself is tools/install.py (uv, or pip as the fallback).
 # Python 3.11 (what CI tests) if present, else a newer one, else 3.10. Not simply python3:
 # macOS's built-in python3 is 3.9, too old for today's Jupyter stack.
 PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3.10 python3; do \
@@ -7,37 +8,49 @@ PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3.10 python3; 
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-KERNEL := llm-course
+# UV=false forces pip; UV=/path/to/uv picks one; empty: uv on PATH, else bootstrapped.
+UV     ?=
+export UV
+# The console chat of project 1 (renamed from helpers.chat).
+CHAT_MODULE ?= helpers.project1
 # Jupyter refuses to start as root (containers, cloud VMs) unless told it is deliberate.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
+# A .venv whose Python no longer runs (Python upgraded or moved): forget the stamp, so the
+# installer runs and says to `make clean`, instead of every target failing obscurely.
+ifneq ($(wildcard $(BIN)/python),)
+ifneq ($(shell $(BIN)/python -c 'print(1)' 2>/dev/null),1)
+$(shell rm -f $(STAMP))
+endif
+endif
 
-.PHONY: lab test chat bench author record notebooks clean finetune
+.PHONY: install lab test chat restore bench bench-install author record notebooks \
+        constraints latest clean finetune
 
-$(STAMP): pyproject.toml jupyter/overrides.json
-	@test -x $(BIN)/python || $(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else \
-	    "需要 Python 3.10 或更新版本（找到的是 %s）。请安装 Python 3.11，或按 README 用 conda。\n" \
-	    "Python 3.10+ is required (found %s): install Python 3.11, or use the conda route." \
-	    % (sys.version.split()[0], sys.version.split()[0]))'
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) \
-	    --display-name "Python 3 (大模型工程化之路)" >/dev/null
-	@# No news pop-up over the projector, no update check from an offline classroom.
-	@mkdir -p $(VENV)/share/jupyter/lab/settings
-	@cp jupyter/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
-	@touch $(STAMP)
+$(STAMP): pyproject.toml constraints.txt jupyter/overrides.json tools/install.py
+	@$(PYTHON) tools/install.py
+
+install: $(STAMP)  ## create .venv and install the pinned set (lab and test do it first)
 
 lab: $(STAMP)  ## open the lessons in JupyterLab (replay mode when no key is set)
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
 
+# On failure, tools/restore.py says whether the learner's own edits to lessons are the cause.
 test: $(STAMP)  ## unit tests + every notebook under nbval, offline, replay mode, no key
-	$(BIN)/python -m pytest
+	@$(BIN)/python -m pytest || { status=$$?; $(BIN)/python tools/restore.py --hint; exit $$status; }
 
+# `set -m` runs the chat as its own foreground job: Ctrl-C reaches the chat alone (which
+# says goodbye and exits 0), not make, which would otherwise die of it and exit 130.
 chat: $(STAMP)  ## the course's first project in the terminal
-	$(BIN)/python -m helpers.project1
+	@set -m; $(BIN)/python -m $(CHAT_MODULE)
+
+restore: $(STAMP)  ## copy your edited lessons to my-work/, then restore the shipped ones
+	@$(BIN)/python tools/restore.py
 
 bench: $(STAMP)  ## measured targets: replay speed, history budget, end detection, load
 	$(BIN)/python bench/run_all.py
+
+bench-install: $(STAMP)  ## cold install, uv vs pip, in temporary folders (needs network)
+	$(BIN)/python bench/bench_install.py
 
 author: $(STAMP)  ## rebuild authored recordings from notebooks/recordings/specs, then outputs
 	$(BIN)/python -m helpers.replay.rebuild author
@@ -61,5 +74,14 @@ finetune: $(STAMP)  ## optional: torch (CPU), transformers, peft for lesson 12's
 	pip install --quiet -e '.[finetune]' && $(BIN)/python -c 'from helpers import finetune as f; \
 	    print("✓ 可选依赖已安装" if f.available() else f.INSTALL_HINT)'
 
-clean:
+
+# Maintainers: after changing dependencies in pyproject.toml. Universal: one file for
+# Linux, macOS and Windows, Python 3.10-3.13 (markers where versions differ).
+constraints: $(STAMP)  ## re-pin constraints.txt to the newest releases (then run make test)
+	$(BIN)/python tools/pins.py compile
+
+latest: $(STAMP)  ## report what the newest releases would change and break (never fails)
+	$(BIN)/python tools/pins.py latest
+
+clean:  ## delete .venv (the fix for a broken install), then make lab reinstalls
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -2,6 +2,7 @@
 
     python bench/run_all.py            # all
     python bench/run_all.py replay     # only those whose file name contains "replay"
+    python bench/run_all.py install    # the cold-install benchmark (downloads; never in "all")
 """
 from __future__ import annotations
 
@@ -31,12 +32,12 @@ def main() -> int:
     env.pop("DASHSCOPE_API_KEY", None)
     failed = []
     for script in sorted((ROOT / "bench").glob("bench_*.py")):
-        if only not in script.name:
+        if only not in script.name or (script.name == "bench_install.py" and only != "install"):
             continue
         print(f"\n=== {script.name} ===", flush=True)
         if subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env).returncode:
             failed.append(script.name)
-    if only in ("", "nbval"):
+    if only in ("", "nbval"):  # "install" runs bench_install.py alone
         print("\n=== nbval ===", flush=True)
         nbval_per_notebook()
     if failed:
