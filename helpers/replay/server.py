@@ -274,6 +274,8 @@ class _Handler(BaseHTTPRequestHandler):
         """http.server's own refusals (bad request line, headers too long, unknown method),
         in DashScope's shape instead of an HTML page."""
         self.close_connection = True
+        if len(getattr(self, "raw_requestline", b"").split()) >= 3:
+            self.request_version = "HTTP/1.1"  # a request line we could not parse: answer in HTTP/1.1
         text = {414: "请求行太长。", 431: "请求头太长。", 501: "不支持这个 HTTP 方法。"}.get(
             code, f"请求格式错误：{message or code}。")
         if code == 501:
