@@ -243,7 +243,7 @@ def stalled_clients(n: int = 500, seconds: float = 10.0) -> tuple[bool, str]:
     while threading.active_count() > baseline and time.monotonic() < deadline:
         time.sleep(0.05)
     left = threading.active_count() - baseline
-    ok = worst < 1.0 and left <= 0 and all(s == 404 for s in answers)
+    ok = worst < 1.0 and left <= 0 and all(s == 400 for s in answers)  # a replay miss
     return ok, (f"慢客户端：{n} 个停滞连接保持 {seconds:.0f} 秒，期间 {len(answers)} 次正常请求"
                 f"最慢 {worst * 1000:.0f} ms（状态 {sorted(set(answers))}），服务线程峰值 +{peak}（上限 256），"
                 f"结束后剩余 {max(0, left):+d}：{'✓ 通过' if ok else '✗ 失败'}")

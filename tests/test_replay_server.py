@@ -162,7 +162,7 @@ def test_a_miss_is_a_dashscope_error_that_says_how_to_go_live(replay):
     assert "DASHSCOPE_API_KEY" in str(raised.value)
     compat = _post(settings, "/compatible-mode/v1/chat/completions",
                    {"model": settings.model, "messages": question}, stream=False)
-    assert compat.status_code == 404
+    assert compat.status_code == 400  # issue 17: 404 means ModelNotFound and ChatTongyi retries it
     assert compat.json()["error"]["code"] == "replaymiss"
     with pytest.raises(helpers.LLMError) as err:
         helpers.chat(question)

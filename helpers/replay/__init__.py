@@ -63,6 +63,7 @@ def ensure_server(settings: "Settings") -> ReplayServer:
                 _server.store = store
                 _server.log = ServerLog()  # counts for these recordings only
         _server.speed = replay_speed()
+        _server.strict = os.environ.get("LLM_REPLAY_STRICT", "").strip() == "1"
         _server.topic = topic
         _server.upstream = _upstream(settings)
         return _server

@@ -23,8 +23,10 @@ from typing import Any, Callable, Protocol
 
 from . import guard, wire
 from .guard import STATUS_PATH
+from .match import DIFFERS_HEADER
 from .store import RecordingStore
 
+MISS_STATUS = 400  # not retried by any client tested (docs/replay.md); 404 means ModelNotFound
 READ_TIMEOUT = 20.0  # seconds a client may take to send its request (or leave a socket idle)
 MAX_CONNECTIONS = 256  # open client connections; far below a kernel's 1,024 file handles
 KEPT_RESPONSE_HEADERS = ("content-type", "x-request-id", "retry-after", "x-dashscope-finished")
@@ -86,6 +88,8 @@ class ReplayServer:
                  secret: str = guard.PROCESS_SECRET):
         self.store = store
         self.secret = secret
+        # Strict: exact request bodies only, no matching by meaning (the kit's wire tests).
+        self.strict = False
         self.speed = speed
         self.upstream = upstream
         self.topic = topic
@@ -389,6 +393,15 @@ class _Handler(BaseHTTPRequestHandler):
         if exchange is not None:
             self.serve(exchange["response"], request)
             return
+        if replay.upstream is None and not replay.strict:
+            found = replay.store.answer(request.method, path, stream, body)
+            if found is not None:
+                response, differs = found
+                if differs:
+                    response = {**response, "headers": {**response.get("headers", {}),
+                                                        DIFFERS_HEADER: ",".join(differs)}}
+                self.serve(response, request)
+                return
         if replay.upstream is not None:
             relay = Relay(self)
             try:
@@ -504,15 +517,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_json(status, body, {"x-request-id": request_id, **(headers or {})})
 
     def send_miss(self, request: IncomingRequest) -> None:
+        """No recording answers this request: HTTP 400 with code ReplayMiss (see docs/replay.md
+        for why 400: no client retries it, and the code tells it apart from a real 400)."""
         replay = self.server.replay
         summary = describe_request(request)
-        nearest = replay.store.nearest(request.method, request.path, request.stream, request.body)
+        difference = replay.store.diagnose(request.path, request.body) \
+            or replay.store.nearest(request.method, request.path, request.stream, request.body)
         replay.log.misses.append(summary)
         message = (f"回放模式下没有这条请求的录制（{summary}）。"
-                   + (f"最接近的录制在 {nearest} 处不同。" if nearest else "")
-                   + "回放只能重现录制过的请求；要问新问题，请在 .env 中设置 DASHSCOPE_API_KEY"
-                     " 并重新运行 helpers.setup() 切换到 live 模式（或设 LLM_MODE=record 录制）。")
-        self.send_error_reply(404, "ReplayMiss", message)
+                   + (f"和最接近的录制相比：{difference}。" if difference else "")
+                   + "回放只能重现课程里录制过的请求：请照课程里的句子原样输入（全角/半角标点和空格不影响）；"
+                     "在控制台里，如果上一个回答被中断了，先输入 /reset 清空对话再问。"
+                     "要问新问题，请在 .env 中设置 DASHSCOPE_API_KEY 并重新运行 helpers.setup()"
+                     " 切换到 live 模式（或设 LLM_MODE=record 录制）。")
+        self.send_error_reply(MISS_STATUS, "ReplayMiss", message)
 
 
 def describe_request(request: IncomingRequest) -> str:
