@@ -11,7 +11,7 @@ KERNEL := llm-course
 # Jupyter refuses to start as root (containers, cloud VMs) unless told it is deliberate.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
-.PHONY: lab test chat bench author record notebooks clean
+.PHONY: lab test chat bench author record notebooks clean clients
 
 $(STAMP): pyproject.toml jupyter/overrides.json
 	@test -x $(BIN)/python || $(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else \
@@ -48,5 +48,12 @@ record: $(STAMP)  ## re-record from the live service (needs DASHSCOPE_API_KEY), 
 notebooks: $(STAMP)  ## re-execute every lesson in replay mode and store its outputs
 	$(BIN)/python -m helpers.replay.rebuild outputs
 
+# Tests only (issue 17): LangChain, litellm, LlamaIndex in a venv of their own, so they never
+# change the learners' dashscope/openai; tests/test_clients.py skips while it is absent.
+clients: $(STAMP)  ## maintainers/CI: build .venv-clients for the client-matrix tests
+	@test -x .venv-clients/bin/python || $(BIN)/python -m venv .venv-clients
+	.venv-clients/bin/python -m pip install --disable-pip-version-check --progress-bar off \
+	    -e '.[test]' -r tests/clients-requirements.txt
+
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) .venv-clients *.egg-info .pytest_cache
