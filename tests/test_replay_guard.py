@@ -407,3 +407,10 @@ def test_replay_works_with_proxy_variables_pointing_at_a_closed_port(monkeypatch
                                                                             "content": "?"}])
         assert reached.value.status_code < 500
         assert helpers.chat("你是谁？").text == legacy.output.choices[0].message.content
+
+
+@pytest.mark.parametrize("headers", [{"": "x"}, {"x-a": "Ā"}, {"bad name": "x"}, {"x": "a\r\nb"}])
+def test_recorded_headers_that_http_cannot_carry_are_refused_at_load(tmp_path, headers):
+    # Found by the fuzz campaign: such a header crashed the handler mid-response.
+    with pytest.raises(RecordingError, match="headers"):
+        load_file(_file(tmp_path, {"status": 200, "headers": headers, "body": {}}))

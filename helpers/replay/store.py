@@ -14,6 +14,7 @@ requests recorded several times are answered in turn, so "ask twice" gets two an
 from __future__ import annotations
 
 import json
+import re
 import threading
 from pathlib import Path
 from typing import Any, Iterable
@@ -24,6 +25,8 @@ FORMAT = "llm-course-recordings/1"
 SOURCES = ("authored", "recorded")
 METHODS = ("GET", "POST")
 MAX_DELAY_MS = 120_000  # a recorded pause longer than two minutes is a broken file
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")  # no CR/LF, Latin-1 only
 
 
 class RecordingError(ValueError):
@@ -295,6 +298,9 @@ def _check_exchange(exchange: Any) -> str | None:
     if not isinstance(headers, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
         return "response.headers 必须是字符串到字符串的对象"
+    for name, value in headers.items():
+        if not _HEADER_NAME.fullmatch(name) or not _HEADER_VALUE.fullmatch(value):
+            return f"response.headers 里的 {name!r} 不是合法的 HTTP 头（名称或值含非法字符）"
     if "body_text" in resp and not isinstance(resp["body_text"], str):
         return "response.body_text 必须是字符串"
     if "cut_after" in resp and (not isinstance(resp["cut_after"], int)
