@@ -24,7 +24,7 @@ endif
 endif
 
 .PHONY: install lab test chat restore bench bench-install author record notebooks \
-        constraints latest clean finetune
+        constraints latest clean finetune clients
 
 $(STAMP): pyproject.toml constraints.txt jupyter/overrides.json tools/install.py
 	@$(PYTHON) tools/install.py
@@ -83,5 +83,18 @@ constraints: $(STAMP)  ## re-pin constraints.txt to the newest releases (then ru
 latest: $(STAMP)  ## report what the newest releases would change and break (never fails)
 	$(BIN)/python tools/pins.py latest
 
+# Tests only (issue 17): LangChain, litellm, LlamaIndex in a venv of their own, so they never
+# change the learners' dashscope/openai; tests/test_clients.py skips while it is absent.
+clients: $(STAMP)  ## maintainers/CI: build .venv-clients for the client-matrix tests
+	@uv=$$(command -v uv || echo $(BIN)/uv); if [ -x "$$uv" ]; then \
+	    test -x .venv-clients/bin/python || "$$uv" venv -q --python $(BIN)/python .venv-clients; \
+	    "$$uv" pip install -q --python .venv-clients/bin/python -c constraints.txt \
+	        -e '.[test]' -r tests/clients-requirements.txt; \
+	else \
+	    test -x .venv-clients/bin/python || $(BIN)/python -m venv .venv-clients; \
+	    .venv-clients/bin/python -m pip install --disable-pip-version-check --progress-bar off \
+	        -c constraints.txt -e '.[test]' -r tests/clients-requirements.txt; \
+	fi
+
 clean:  ## delete .venv (the fix for a broken install), then make lab reinstalls
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) .venv-clients *.egg-info .pytest_cache

@@ -5,6 +5,9 @@ clients at once (threads, loopback, replay speed 0) and checks that every client
 its own reply: no errors, no cross-talk. Reports throughput (streams/s, events/s) and the
 p50/p95 time to first byte. Two rounds: raw HTTP clients (what the server itself can do), and
 the kit's ``helpers.stream_chat`` (the legacy SDK underneath, what a learner's threads see).
+Then 500 stalled sockets for 10 s: a normal request must still be answered in under 1 s and
+the server's threads must be back to their number afterwards (tests/test_replay_guard.py
+runs a 120-socket version of this in CI).
 
     python bench/bench_load.py            # 50 clients
     python bench/bench_load.py 20         # another number (1–200)
@@ -203,6 +206,49 @@ def report(name: str, r: Round) -> str:
     return "\n".join(lines)
 
 
+def stalled_clients(n: int = 500, seconds: float = 10.0) -> tuple[bool, str]:
+    """n sockets that connect and then send nothing (half of them half a request line) held
+    for `seconds`, while a normal request is timed every second; afterwards the server's
+    thread count must be back to where it was."""
+    import socket
+
+    import requests
+
+    from helpers.config import current
+    from helpers.replay import current_server
+
+    settings, server = current(), current_server()
+    url = settings.base_url + "/services/aigc/text-generation/generation"
+    body = {"model": settings.model, "input": {"messages": [{"role": "user", "content": "?"}]}}
+    baseline = threading.active_count()
+    socks, worst, peak = [], 0.0, 0
+    for i in range(n):
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        if i % 2:
+            sock.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1")
+        socks.append(sock)
+    end = time.monotonic() + seconds
+    answers = []
+    while time.monotonic() < end:
+        t0 = time.perf_counter()
+        with requests.Session() as session:
+            status = session.post(url, json=body, timeout=5).status_code
+        worst = max(worst, time.perf_counter() - t0)
+        answers.append(status)
+        peak = max(peak, threading.active_count() - baseline)
+        time.sleep(1.0)
+    for sock in socks:
+        sock.close()
+    deadline = time.monotonic() + 10
+    while threading.active_count() > baseline and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = threading.active_count() - baseline
+    ok = worst < 1.0 and left <= 0 and all(s == 400 for s in answers)  # a replay miss
+    return ok, (f"慢客户端：{n} 个停滞连接保持 {seconds:.0f} 秒，期间 {len(answers)} 次正常请求"
+                f"最慢 {worst * 1000:.0f} ms（状态 {sorted(set(answers))}），服务线程峰值 +{peak}（上限 256），"
+                f"结束后剩余 {max(0, left):+d}：{'✓ 通过' if ok else '✗ 失败'}")
+
+
 def main(argv: list[str]) -> int:
     n = int(argv[0]) if argv else CLIENTS
     if not 1 <= n <= 200:
@@ -218,7 +264,9 @@ def main(argv: list[str]) -> int:
     rounds = [("原始 HTTP 客户端", run_http(convs)), ("helpers.stream_chat（legacy SDK）", run_helpers(convs))]
     for name, r in rounds:
         print(report(name, r) + "\n")
-    return 0 if all(r.ok for _, r in rounds) else 1
+    slow_ok, line = stalled_clients()
+    print(line)
+    return 0 if all(r.ok for _, r in rounds) and slow_ok else 1
 
 
 if __name__ == "__main__":

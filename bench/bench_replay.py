@@ -64,7 +64,7 @@ def main() -> int:
         t0 = time.perf_counter()
         r = session.post(url, json={**body, "input": {"messages": [{"role": "user", "content": f"没录过{i}"}]}})
         miss.append(time.perf_counter() - t0)
-        assert r.status_code == 404 and r.json()["code"] == "ReplayMiss"
+        assert r.status_code == 400 and r.json()["code"] == "ReplayMiss"  # docs/replay.md: why 400
 
     sdk = []
     for _ in range(ROUNDS):
@@ -80,7 +80,7 @@ def main() -> int:
     print(f"  {frames} 帧的流：首字节        {ms(ttfb)}")
     print(f"  {frames} 帧的流：全部收完      {ms(total)}")
     print(f"  同一个流经 dashscope SDK 读完 {ms(sdk)}")
-    print(f"  没有录制的请求 → 404 错误     {ms(miss)}（要求 ≤ 1 秒）")
+    print(f"  没有录制的请求 → 400 ReplayMiss     {ms(miss)}（要求 ≤ 1 秒）")
     import subprocess
 
     cold = []

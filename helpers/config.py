@@ -141,7 +141,7 @@ def setup(lesson: str | None = None, *, mode: str | None = None,
     if mode != "live":
         from .replay import ensure_server
 
-        settings.replay_url = ensure_server(settings).url
+        settings.replay_url = ensure_server(settings).base  # the per-process secret included
     _point_sdks(settings)
     _session.settings = settings
     return settings
@@ -169,6 +169,10 @@ def _point_sdks(settings: Settings) -> None:
     os.environ["DASHSCOPE_BASE_URL"] = settings.base_url  # 2.0 Client, read at construction
     os.environ["OPENAI_BASE_URL"] = settings.compatible_url  # openai SDK
     os.environ["OPENAI_API_KEY"] = key
+    if settings.replay_url:  # a learner's HTTPS_PROXY must not carry loopback requests
+        from .replay import bypass_proxy_for_loopback
+
+        bypass_proxy_for_loopback()
 
 
 def current() -> Settings:

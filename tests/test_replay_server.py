@@ -162,7 +162,7 @@ def test_a_miss_is_a_dashscope_error_that_says_how_to_go_live(replay):
     assert "DASHSCOPE_API_KEY" in str(raised.value)
     compat = _post(settings, "/compatible-mode/v1/chat/completions",
                    {"model": settings.model, "messages": question}, stream=False)
-    assert compat.status_code == 404
+    assert compat.status_code == 400  # issue 17: 404 means ModelNotFound and ChatTongyi retries it
     assert compat.json()["error"]["code"] == "replaymiss"
     with pytest.raises(helpers.LLMError) as err:
         helpers.chat(question)
@@ -209,3 +209,19 @@ def test_identical_requests_are_answered_in_turn(tmp_path):
         replayed = [helpers.chat("抛一次硬币").text for _ in range(3)]
     assert authored == ["正面。", "反面。"]
     assert replayed == ["正面。", "反面。", "正面。"]
+
+
+def test_another_recordings_folder_keeps_the_shared_server(replay, tmp_path):
+    # Issue 10.10: authoring into a folder of its own used to stop the server this module's
+    # fixture uses (ECONNREFUSED for every later test). One server per process now: the
+    # folder is swapped, the port stays, and the module's recordings come back afterwards.
+    settings, _ = replay
+    port = current_server().port
+    with authored_recordings(tmp_path, "- user: 抛一次硬币\n  reply: 正面。\n",
+                             lambda: helpers.chat("抛一次硬币")):
+        assert current_server().port == port
+    assert current_server().port == port
+    reply = _post(settings, NATIVE, {"model": settings.model, "input": {"messages": QUESTION},
+                                     "parameters": {"result_format": "message"}}, stream=False)
+    assert reply.status_code == 200
+    assert reply.json()["output"]["choices"][0]["message"]["content"] == ANSWER

@@ -9,8 +9,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .server import ReplayServer
-from .store import RecordingStore
+from .server import ReplayServer, ServerLog
+from .store import RecordingStore, safe_topic
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -19,10 +19,22 @@ _server: ReplayServer | None = None
 _lock = threading.Lock()
 
 
-def recordings_dir() -> Path:
+def recordings_dir(create: bool = False) -> Path:
+    """LLM_RECORDINGS, else the kit's notebooks/recordings; a missing folder is an error
+    (record mode, ``create``, makes it: it is about to write the first file there)."""
     from ..config import KIT_ROOT
+    from .store import RecordingError
 
-    return Path(os.environ.get("LLM_RECORDINGS") or KIT_ROOT / "notebooks" / "recordings")
+    chosen = os.environ.get("LLM_RECORDINGS")
+    folder = Path(chosen or KIT_ROOT / "notebooks" / "recordings")
+    if create and chosen and not folder.exists():
+        folder.mkdir(parents=True)
+    if not folder.is_dir():
+        where = f"LLM_RECORDINGS={chosen}" if chosen else "课程的 notebooks/recordings"
+        raise RecordingError(f"录制文件夹 {folder} 不存在（{where}）。请检查路径是否写对，"
+                             "或删除 LLM_RECORDINGS 使用课程自带的录制；课程自带的文件夹可用 "
+                             "git checkout -- notebooks/recordings 恢复。")
+    return folder
 
 
 def replay_speed() -> float:
@@ -34,17 +46,25 @@ def replay_speed() -> float:
 
 
 def ensure_server(settings: "Settings") -> ReplayServer:
-    """Start the server (or adjust the running one) for this mode."""
+    """Start the server (or adjust the running one) for this mode.
+
+    One server per process, on one port, for the whole session: another recordings folder
+    swaps the server's store, so clients built earlier (an ``OpenAI()`` in a previous cell)
+    keep their address."""
     global _server
     with _lock:
-        folder = recordings_dir()
+        folder = recordings_dir(create=settings.mode == "record")
+        topic = safe_topic(settings.lesson or "misc")  # raises before anything changes
         if _server is None or _server.store.folder != folder:
-            store = RecordingStore(folder)  # may raise RecordingError: keep the old server then
-            if _server is not None:
-                _server.stop()
-            _server = ReplayServer(store).start()
+            store = RecordingStore(folder)  # may raise RecordingError: keep the old store then
+            if _server is None:
+                _server = ReplayServer(store).start()
+            else:
+                _server.store = store
+                _server.log = ServerLog()  # counts for these recordings only
         _server.speed = replay_speed()
-        _server.topic = settings.lesson or "misc"
+        _server.strict = os.environ.get("LLM_REPLAY_STRICT", "").strip() == "1"
+        _server.topic = topic
         _server.upstream = _upstream(settings)
         # Embeddings and rerank: computed for real by a named local method, never recorded
         # (record mode forwards them to DashScope instead).
@@ -60,6 +80,22 @@ def ensure_server(settings: "Settings") -> ReplayServer:
 
         attach(_server, enabled=settings.mode != "record")  # record mode asks the live service
         return _server
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+
+
+def bypass_proxy_for_loopback() -> None:
+    """Add 127.0.0.1 and localhost to NO_PROXY / no_proxy, keeping the learner's entries.
+
+    requests and httpx (so dashscope, openai and the libraries built on them) send every
+    request through HTTPS_PROXY / HTTP_PROXY unless its host is listed there; a proxy cannot
+    reach, or must not see, the kit's loopback server."""
+    for name in ("NO_PROXY", "no_proxy"):
+        entries = [e.strip() for e in os.environ.get(name, "").split(",") if e.strip()]
+        missing = [h for h in LOOPBACK_HOSTS if h not in entries]
+        if missing or name not in os.environ:
+            os.environ[name] = ",".join(entries + missing)
 
 
 def current_server() -> ReplayServer | None:

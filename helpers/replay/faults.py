@@ -29,6 +29,7 @@ from __future__ import annotations
 import copy
 import os
 import socket
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, NamedTuple
@@ -185,9 +186,7 @@ def _good_stream(server: ReplayServer, request: IncomingRequest, text: str | Non
     recorded = None if text is not None else _recorded(server, request)
     if recorded and recorded.get("status") == 200 and recorded.get("events"):
         events = [e for e in recorded["events"] if "raw" not in e]
-        ids = [e["data"].get("request_id") or e["data"].get("id") for e in events
-               if isinstance(e.get("data"), dict)]
-        return events, next((i for i in ids if i), wire.new_request_id())
+        return events, _request_id(events, request.compatible)
     from .author import token_pieces
 
     pieces, _ = token_pieces(text or FALLBACK_TEXT)
@@ -198,6 +197,26 @@ def _good_stream(server: ReplayServer, request: IncomingRequest, text: str | Non
     else:
         events = list(wire.native_stream(pieces, 20, "stop", request_id))
     return events, request_id
+
+
+def _request_id(events: list[dict], compatible: bool) -> str:
+    """The request id a stream's frames carry: native request_id; compatible mode has only
+    the chatcmpl- id in its chunks, so the uuid inside it (or a new one) is used."""
+    for event in events:
+        data = event.get("data")
+        if not isinstance(data, dict):
+            continue
+        if not compatible and data.get("request_id"):
+            return str(data["request_id"])
+        if compatible and isinstance(data.get("id"), str):
+            found = data["id"].removeprefix("chatcmpl-")
+            try:
+                return str(uuid.UUID(found))
+            except ValueError:
+                break
+    return wire.new_request_id()
+
+
 
 
 def _closing_index(events: list[dict]) -> int:
@@ -261,8 +280,12 @@ def _pointed_at(host: str) -> Iterator[None]:
     """Send every SDK to `host` for the duration of the block, then restore the addresses."""
     import dashscope
 
-    names = ("DASHSCOPE_HTTP_BASE_URL", "DASHSCOPE_BASE_URL", "OPENAI_BASE_URL")
+    names = ("DASHSCOPE_HTTP_BASE_URL", "DASHSCOPE_BASE_URL", "OPENAI_BASE_URL", "NO_PROXY",
+             "no_proxy")
     saved_env = {n: os.environ.get(n) for n in names}
+    from . import bypass_proxy_for_loopback
+
+    bypass_proxy_for_loopback()  # a learner's HTTPS_PROXY must not see loopback traffic
     saved_attr = dashscope.base_http_api_url
     dashscope.base_http_api_url = host + "/api/v1"  # legacy SDK: read at every call
     os.environ.update(DASHSCOPE_HTTP_BASE_URL=host + "/api/v1", DASHSCOPE_BASE_URL=host + "/api/v1",
@@ -305,6 +328,9 @@ class _PassThrough:
     def prefer(self, request: IncomingRequest, recorded: int) -> bool:
         return True  # always ask the live service
 
+    def keeps(self, exchange: dict, request: IncomingRequest) -> bool:
+        return False  # the learner's prompts and answers are never written anywhere
+
     def exchange(self, request: IncomingRequest, relay) -> dict:  # noqa: ANN001
         return self._record.exchange(request, relay)
 
@@ -344,7 +370,7 @@ def _fault_server(server: ReplayServer | None) -> Iterator[ReplayServer]:
         yield current_server()
         return
     proxy = _proxy_for_live()
-    with _pointed_at(proxy.url):
+    with _pointed_at(proxy.base):
         yield proxy
 
 

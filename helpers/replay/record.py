@@ -1,10 +1,19 @@
-"""Record mode: forward a miss to the live service, pass the reply through, save it scrubbed."""
+"""Record mode: forward a miss to the live service, pass the reply through, save it scrubbed.
+
+Only complete successful answers are saved (HTTP 2xx, a stream that reached its last frame
+without an error frame): a 401 or 429 the learner happened to get must not become the
+course's answer. ``LLM_RECORD_FAULTS=1`` saves error replies too, for maintainers who
+capture real faults on purpose. Every saved exchange, name included, is scrubbed of the
+key that made it, key-shaped strings and bearer tokens.
+"""
 from __future__ import annotations
 
+import os
+import re
 import time
 from typing import Any
 
-from ..redaction import redact_value
+from ..redaction import redact, redact_value
 from . import wire
 from .server import KEPT_RESPONSE_HEADERS, IncomingRequest, Relay
 
@@ -24,16 +33,22 @@ class RecordUpstream:
 
     source = "recorded"
 
-    def __init__(self, base: str, timeout: float = 300.0):
+    def __init__(self, base: str, timeout: float = 300.0, keep_faults: bool | None = None):
         self.base = base.rstrip("/")
         self.timeout = timeout
+        self.keep_faults = (os.environ.get("LLM_RECORD_FAULTS", "").strip() == "1"
+                            if keep_faults is None else keep_faults)
+
+    def keeps(self, exchange: dict, request: IncomingRequest) -> bool:
+        """Whether the server saves this exchange (see the module docstring)."""
+        return self.keep_faults or wire.is_success(exchange["response"], request.compatible)
 
     def exchange(self, request: IncomingRequest, relay: Relay) -> dict:
         import requests  # a dashscope dependency
 
         headers = {k: v for k, v in request.headers.items() if k in FORWARDED_HEADERS}
         headers["accept-encoding"] = "identity"  # pass bytes through exactly as they arrive
-        secret = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        secret = _token(request.headers.get("authorization", ""))
         started = time.monotonic()
         with requests.request(request.method, self.base + request.path, data=request.raw_body,
                               headers=headers, stream=True, timeout=self.timeout) as upstream:
@@ -60,12 +75,16 @@ class RecordUpstream:
                 response["body"] = json.loads(text)
             except ValueError:
                 response["body_text"] = text
-        body = request.body
-        return {"name": _name(request), "source": "recorded",
-                "recorded_at": time.strftime("%Y-%m-%d"),
-                "request": {"method": request.method, "path": request.path,
-                            "stream": request.stream, "body": scrub(body, (secret,))},
-                "response": scrub(response, (secret,))}
+        return scrub({"name": _name(request, secret), "source": "recorded",
+                      "recorded_at": time.strftime("%Y-%m-%d"),
+                      "request": {"method": request.method, "path": request.path,
+                                  "stream": request.stream, "body": request.body},
+                      "response": response}, (secret,))
+
+
+def _token(authorization: str) -> str:
+    """The key in an Authorization header, whatever the spelling of "Bearer"."""
+    return re.sub(r"(?i)^\s*bearer\s+", "", authorization).strip()
 
 
 def _with_delays(events: list[dict], text: str, stamps: list[tuple[int, float]],
@@ -81,7 +100,9 @@ def _with_delays(events: list[dict], text: str, stamps: list[tuple[int, float]],
     return out
 
 
-def _name(request: IncomingRequest) -> str:
+def _name(request: IncomingRequest, secret: str = "") -> str:
+    """A short label: the start of the last message, scrubbed before it is cut (a cut key
+    would be too short for the patterns to recognise)."""
     messages = wire.request_messages(request.body, request.compatible)
-    last = str(messages[-1].get("content", ""))[:16] if messages else request.path
-    return f"recorded {last}"
+    last = messages[-1].get("content", "") if messages and isinstance(messages[-1], dict) else ""
+    return f"recorded {redact(str(last or request.path), (secret,))[:16]}"

@@ -216,5 +216,27 @@ def native_error_event(status: int, code: str, message: str, request_id: str,
             "data": {"request_id": request_id, "code": code, "message": message}}
 
 
+def is_success(response: dict, compatible: bool) -> bool:
+    """A 2xx answer that is complete: a JSON body, or a stream whose last frame closes it
+    (native: a finish_reason other than "null"; compatible: data: [DONE]), no error frame."""
+    if not 200 <= int(response.get("status", 0)) < 300:
+        return False
+    events = response.get("events")
+    if events is None:
+        return "body" in response
+    datas = [e.get("data") for e in events]
+    if any(e.get("event") == "error" or (isinstance(d, dict) and (d.get("error") or d.get("code")))
+           for e, d in zip(events, datas)):
+        return False
+    if compatible:
+        return bool(datas) and datas[-1] == "[DONE]"
+    last = datas[-1] if datas else None
+    output = last.get("output") if isinstance(last, dict) else None
+    if not isinstance(output, dict):
+        return False
+    choices = output.get("choices") or [output]
+    return choices[0].get("finish_reason") not in (None, "null")
+
+
 def join_events(events: Iterable[dict], compatible: bool) -> str:
     return "".join(encode_event(e, compatible) for e in events)
