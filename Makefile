@@ -88,12 +88,12 @@ latest: $(STAMP)  ## report what the newest releases would change and break (nev
 clients: $(STAMP)  ## maintainers/CI: build .venv-clients for the client-matrix tests
 	@uv=$$(command -v uv || echo $(BIN)/uv); if [ -x "$$uv" ]; then \
 	    test -x .venv-clients/bin/python || "$$uv" venv -q --python $(BIN)/python .venv-clients; \
-	    "$$uv" pip install -q --python .venv-clients/bin/python -c constraints.txt \
+	    "$$uv" pip install -q --python .venv-clients/bin/python \
 	        -e '.[test]' -r tests/clients-requirements.txt; \
 	else \
 	    test -x .venv-clients/bin/python || $(BIN)/python -m venv .venv-clients; \
 	    .venv-clients/bin/python -m pip install --disable-pip-version-check --progress-bar off \
-	        -c constraints.txt -e '.[test]' -r tests/clients-requirements.txt; \
+	        -e '.[test]' -r tests/clients-requirements.txt; \
 	fi
 
 clean:  ## delete .venv (the fix for a broken install), then make lab reinstalls

@@ -5,6 +5,7 @@ without Jupyter.
 """
 from __future__ import annotations
 
+import os
 import sys
 from typing import Callable
 
@@ -93,18 +94,59 @@ def markdown_stream(messages: Messages, **params) -> Reply:
     return reply
 
 
+# Where the CJK fonts of each system live, and how their files are named. matplotlib caches its
+# font list the first time it runs and never rescans, so a font installed later is invisible
+# to it until added by file (docs/notebook-testing.md, "A font installed is not a font found").
+FONT_FOLDERS = ("C:/Windows/Fonts", "/System/Library/Fonts", "/Library/Fonts",
+                "~/Library/Fonts", "/usr/share/fonts", "/usr/local/share/fonts",
+                "~/.local/share/fonts", "~/.fonts")
+FONT_FILES = ("msyh", "pingfang", "hiragino", "notosanscjk", "notosanssc", "sourcehansans",
+              "wqy", "simhei", "stheiti", "heiti")
+
+
+def _add_font_files() -> None:
+    from pathlib import Path
+
+    from matplotlib import font_manager
+
+    extra = os.environ.get("LLM_FONT_DIRS", "")
+    for folder in [*filter(None, extra.split(os.pathsep)), *FONT_FOLDERS]:
+        root = Path(folder).expanduser()
+        if not root.is_dir():
+            continue
+        for path in root.rglob("*"):
+            if path.suffix.lower() in (".ttf", ".ttc", ".otf") and \
+                    path.name.lower().replace("-", "").startswith(FONT_FILES):
+                try:
+                    font_manager.fontManager.addfont(str(path))
+                except (OSError, RuntimeError, ValueError):
+                    pass  # a font file matplotlib cannot read is simply not used
+
+
+def chinese_font() -> str | None:
+    """The name of a Chinese font matplotlib can use (found by name, else by file), or None."""
+    from matplotlib import font_manager
+
+    for attempt in range(2):
+        installed = {font.name for font in font_manager.fontManager.ttflist}
+        found = [name for name in CHINESE_FONTS if name in installed]
+        if found or attempt:
+            return found[0] if found else None
+        _add_font_files()
+    return None
+
+
 def use_chinese_font() -> bool:
     """Let matplotlib draw Chinese with an installed Chinese font; False if there is none.
 
     Without one, Chinese labels become empty boxes, so lessons fall back to English labels.
+    ``chinese_font()`` says which font is used.
     """
     import matplotlib
-    from matplotlib import font_manager
 
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    found = [name for name in CHINESE_FONTS if name in installed]
-    if found:
+    name = chinese_font()
+    if name:
         matplotlib.rcParams["font.family"] = "sans-serif"
-        matplotlib.rcParams["font.sans-serif"] = found[:1] + list(matplotlib.rcParams["font.sans-serif"])
+        matplotlib.rcParams["font.sans-serif"] = [name, *matplotlib.rcParams["font.sans-serif"]]
         matplotlib.rcParams["axes.unicode_minus"] = False  # some Chinese fonts lack the minus sign
-    return bool(found)
+    return bool(name)

@@ -5,6 +5,7 @@ tests check only what the renderers print and return.
 """
 from __future__ import annotations
 
+import os
 import sys
 import types
 
@@ -183,6 +184,8 @@ def test_in_notebook_is_false_in_a_plain_process(monkeypatch):
 def test_use_chinese_font(monkeypatch):
     from matplotlib import font_manager
 
+    monkeypatch.setattr(display, "FONT_FOLDERS", ())  # no font files to fall back on
+    monkeypatch.delenv("LLM_FONT_DIRS", raising=False)
     with matplotlib.rc_context():
         monkeypatch.setattr(font_manager.fontManager, "ttflist",
                             [types.SimpleNamespace(name="DejaVu Sans")])
@@ -193,3 +196,36 @@ def test_use_chinese_font(monkeypatch):
         assert display.use_chinese_font() is True
         assert matplotlib.rcParams["font.sans-serif"][0] == "Noto Sans CJK SC"
         assert matplotlib.rcParams["axes.unicode_minus"] is False
+
+
+FONT_FOUND_AFTER_CACHE = r"""
+import os, shutil, sys
+from matplotlib import font_manager
+from helpers import display
+# A cache built before the font was installed: drop what this machine already has.
+font_manager.fontManager.ttflist = [f for f in font_manager.fontManager.ttflist
+                                    if f.name not in display.CHINESE_FONTS]
+display.FONT_FOLDERS = ()
+assert display.chinese_font() is None, "no Chinese font yet"
+shutil.copy(sys.argv[1], os.environ["LLM_FONT_DIRS"])  # "installed" after the cache
+name = display.chinese_font()
+print(name)
+"""
+
+
+def test_a_font_installed_after_the_cache_is_still_found(tmp_path):
+    """matplotlib never rescans its cache: the lookup must add font files itself."""
+    import glob
+    import subprocess
+    import sys
+
+    fonts = sorted(glob.glob("/usr/share/fonts/**/NotoSansCJK-Regular.ttc", recursive=True))
+    if not fonts:
+        pytest.skip("no Noto Sans CJK file on this machine to copy (Debian: fonts-noto-cjk)")
+    folder = tmp_path / "fonts"
+    folder.mkdir()
+    env = {**os.environ, "MPLCONFIGDIR": str(tmp_path / "mpl"), "LLM_FONT_DIRS": str(folder)}
+    done = subprocess.run([sys.executable, "-c", FONT_FOUND_AFTER_CACHE, fonts[0]], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-800:]
+    assert done.stdout.strip().startswith("Noto Sans CJK"), done.stdout
