@@ -38,7 +38,7 @@ def test_lesson_follows_the_template(path: Path):
     assert "import helpers" in first_code
     assert f'helpers.setup("{path.stem}")' in first_code, "setup() names the lesson's recordings"
     nb = json.loads(path.read_text(encoding="utf-8"))
-    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    assert nb["metadata"]["kernelspec"]["name"] == "llm-course"  # the kernel make lab registers
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
