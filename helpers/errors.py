@@ -74,6 +74,7 @@ _ROWS = [
     (("InternalError.Timeout", "RequestTimeOut"), "server", _SLOW, True),
     (("ModelServiceFailed", "SystemError", "ModelServingError", "ModelUnavailable", "ServiceUnavailable"), "server", _BUSY, True),
     (("GatewayTimeout",), "server", _SLOW, True),
+    (("ReplayMiss",), "not_found", "", False),  # no hint of ours: the server's Chinese words
 ]
 ERRORS = {code: ErrorInfo(kind, hint, retry) for codes, kind, hint, retry in _ROWS for code in codes}
 

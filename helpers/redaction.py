@@ -71,6 +71,8 @@ def redact(text: str, extra_secrets: tuple[str, ...] = ()) -> str:
     """``text`` with every remembered secret, key-shaped string and bearer token hidden."""
     if not isinstance(text, str) or not text:
         return text
+    # Key-shaped strings first, so the result does not depend on which keys were remembered.
+    text = KEY_SHAPED.sub("sk-" + MASK, text)
     spans: list[tuple[int, int]] = []
     for secret in (*_secrets, *(s.strip() for s in extra_secrets if s and s.strip())):
         if secret not in NOT_SECRETS:
@@ -88,7 +90,6 @@ def redact(text: str, extra_secrets: tuple[str, ...] = ()) -> str:
             pieces += [text[last:start], MASK]
             last = end
         text = "".join(pieces) + text[last:]
-    text = KEY_SHAPED.sub("sk-" + MASK, text)
     return BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
 
 

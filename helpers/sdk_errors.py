@@ -77,8 +77,8 @@ def from_response(status_code: int | None, code: str | None, message: str | None
             STATUS_FALLBACK[500] if status_code >= 500 else STATUS_FALLBACK[400] if status_code >= 400 else None)
     info = info or _UNKNOWN_INFO
     hint = info.hint
-    if _lookup(code) is None and _CHINESE.search(message or ""):
-        hint = message  # a code we have no row for, explained by the server in Chinese: its words
+    if (_lookup(code) is None or not hint) and _CHINESE.search(message or ""):
+        hint = message  # no row, or a row without a hint: the server said it in Chinese itself
     return LLMError(info.kind, hint, code=code or None, status=status_code, detail=message or "",
                     request_id=request_id or None, retryable=info.retryable,
                     retry_after=retry_after_from(headers))

@@ -92,7 +92,7 @@ def test_max_input_limit_is_exact(server, monkeypatch):
     assert_refused_before_sending(server, lambda: helpers.chat("你好" * 51), "最大输入", str(limit))
     with pytest.raises(LLMError) as info:  # not refused locally: it reaches the replay server
         helpers.chat("你好" * 50)
-    assert info.value.kind == "not_found"
+    assert info.value.kind == "not_found" and info.value.code == "ReplayMiss"
 
 
 def test_stream_is_refused_too_when_too_long(server):
@@ -218,14 +218,14 @@ def test_missing_recording_file_is_a_recording_error(tmp_path):
 
 def test_missing_recordings_mean_a_replay_miss_in_chinese(server, tmp_path, monkeypatch):
     # A lesson whose recordings file is gone: the request reaches the local server only,
-    # which answers 404 ReplayMiss; the helper explains how to get an answer.
+    # which answers 400 ReplayMiss; the helper explains how to get an answer.
     monkeypatch.setenv("LLM_RECORDINGS", str(tmp_path))
     try:
         helpers.setup()
         srv = current_server()
         with pytest.raises(LLMError) as info:
             helpers.chat("这个问题没有录制过")
-        assert info.value.kind == "not_found" and info.value.attempts == 1
+        assert info.value.kind == "not_found" and info.value.code == "ReplayMiss" and info.value.attempts == 1
         assert "回放" in str(info.value) and "这个问题没有录制过" in str(info.value)
         assert srv.log.requests == 1
     finally:

@@ -21,6 +21,7 @@ ROWS = [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "con
 @pytest.fixture
 def replay(tmp_path, monkeypatch):
     """A fresh replay server (own recordings folder, so its platform state is new)."""
+    (tmp_path / "recordings").mkdir()
     monkeypatch.setenv("LLM_RECORDINGS", str(tmp_path / "recordings"))
     settings = helpers.setup("test_finetune", mode="replay")
     return settings, sft_data.write_jsonl(tmp_path / "train.jsonl", ROWS)
@@ -92,6 +93,7 @@ def test_ids_come_from_content_so_a_rerun_gets_the_same_names(tmp_path, monkeypa
     path = sft_data.write_jsonl(tmp_path / "train.jsonl", ROWS)
     names = []
     for run in range(2):
+        (tmp_path / f"run{run}").mkdir()
         monkeypatch.setenv("LLM_RECORDINGS", str(tmp_path / f"run{run}"))
         helpers.setup("test_finetune", mode="replay")  # a new server: a new platform state
         _, file_id = _upload(path)
@@ -121,9 +123,10 @@ def test_record_mode_leaves_the_platform_to_the_live_service(tmp_path, monkeypat
 
 
 @pytest.fixture
-def fake_upstream():
+def fake_upstream(tmp_path):
     """A stand-in for the live service on 127.0.0.1 that counts what reaches it."""
-    server = ReplayServer(RecordingStore("/nonexistent")).start()
+    (tmp_path / "upstream").mkdir()
+    server = ReplayServer(RecordingStore(tmp_path / "upstream")).start()
     service = attach(server)
     yield server, service
     server.stop()
@@ -137,7 +140,7 @@ def test_live_mode_creates_no_job_and_no_deployment_without_confirmation(
     monkeypatch.delenv(finetune_api.CONFIRM_VARIABLE, raising=False)
     monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-" + "0123456789abcdef" * 2)
     helpers.setup("test_finetune", mode="live")
-    dashscope.base_http_api_url = server.url + "/api/v1"  # the SDK's own address setting
+    dashscope.base_http_api_url = server.base + "/api/v1"  # the SDK's own address setting
     _, file_id = _upload(sft_data.write_jsonl(tmp_path / "train.jsonl", ROWS))
     seen = server.log.requests
 
@@ -167,7 +170,7 @@ def test_only_platform_shaped_names_pass_as_fine_tuned_models():
     for name in ("qwen3-14b-ft-202612011000-024d", "qwen3-14b-ft-202612011000-024d-store",
                  "qwen-plus-ft-20230703-cx7f"):
         assert check_model(name) == name and context_window(name) > 0
-    for name in ("qwen3-14b", "my-ft-model", "qwen-plus-ft-"):
+    for name in ("qwen3-15b", "my-ft-model", "qwen-plus-ft-"):  # qwen3-14b: in the catalogue
         with pytest.raises(LLMError):
             check_model(name)
 

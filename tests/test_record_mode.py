@@ -159,7 +159,7 @@ def test_record_then_replay(record_env, upstream, monkeypatch, record_faults):
     assert "authorization" not in text.lower() and "bearer" not in text.lower()
     echoed = [e for e in exchanges if e["response"]["status"] == 401]
     if record_faults:
-        assert echoed[0]["response"]["body"]["message"] == "Invalid API-key provided: ***", \
+        assert echoed[0]["response"]["body"]["message"] == "Invalid API-key provided: sk-***", \
             "scrubbed, not dropped"
     else:
         assert echoed == [] and {e["response"]["status"] for e in exchanges} == {200}

@@ -74,7 +74,7 @@ def test_failed_request_explains_and_keeps_history():
     bot = chat_module.ChatBot()
     bot.send(Q1)
     outcome = bot.send(NOT_RECORDED)
-    assert outcome.kind == "error" and outcome.text.startswith("✗ 找不到请求的内容（404 ReplayMiss）：回放模式下没有这条请求的录制")
+    assert outcome.kind == "error" and outcome.text.startswith("✗ 找不到请求的内容（ReplayMiss）：回放模式下没有这条请求的录制")
     assert [t.content for t in bot.conversation.turns] == [Q1, A1]
     assert bot.send(Q2).text == A2  # the history is exactly what the recording expects
 

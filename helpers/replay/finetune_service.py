@@ -250,9 +250,13 @@ def attach(server, enabled: bool = True) -> FineTuneService | None:
         for responder in found:
             server.responders.remove(responder)
         return None
-    if found:
+    folder = getattr(server.store, "folder", None)
+    if found and getattr(found[0], "folder", None) == folder:
         return found[0]
+    for responder in found:  # another recordings folder: a fresh platform, as a new server was
+        server.responders.remove(responder)
     service = FineTuneService()
+    service.folder = folder
     server.responders.append(service)
     return service
 

@@ -26,6 +26,8 @@ from .guard import STATUS_PATH
 from .match import DIFFERS_HEADER
 from .store import RecordingStore
 
+# Resources DashScope deletes with DELETE (SDK: Files.delete, FineTunes.delete, Deployments.delete).
+DELETABLE = ("/api/v1/files/", "/api/v1/fine-tunes/", "/api/v1/deployments/")
 MISS_STATUS = 400  # not retried by any client tested (docs/replay.md); 404 means ModelNotFound
 READ_TIMEOUT = 20.0  # seconds a client may take to send its request (or leave a socket idle)
 MAX_CONNECTIONS = 256  # open client connections; far below a kernel's 1,024 file handles
@@ -296,10 +298,18 @@ class _Handler(BaseHTTPRequestHandler):
     def _not_allowed(self) -> None:
         self.close_connection = True  # any body it sent is left unread
         self.send_error_reply(405, "MethodNotAllowed",
-                              f"不支持 {self.command} 方法：DashScope 的接口只用 POST（和 GET）。",
+                              f"不支持 {self.command} 方法：这个接口只用 POST（和 GET）。",
                               headers={"Allow": "GET, POST"})
 
-    do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _not_allowed
+    do_PUT = do_PATCH = do_OPTIONS = do_HEAD = _not_allowed
+
+    def do_DELETE(self) -> None:
+        """DashScope deletes files, fine-tuning jobs and deployments with DELETE (lesson 12)."""
+        path = guard.split_secret(self.path.split("?")[0], self.server.replay.secret) or ""
+        if path.startswith(DELETABLE):
+            self.handle_api()
+        else:
+            self._not_allowed()
 
     # -- the request -----------------------------------------------------------------------
     def handle_api(self) -> None:
