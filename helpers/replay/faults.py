@@ -344,6 +344,8 @@ def _proxy_for_live() -> ReplayServer:
     Its recordings go to a throwaway temp folder (scrubbed, as in record mode) and are never
     served back."""
     global _live_proxy
+    import atexit
+    import shutil
     import tempfile
 
     from ..config import REGIONS, current
@@ -351,7 +353,8 @@ def _proxy_for_live() -> ReplayServer:
 
     base = os.environ.get("LLM_RECORD_UPSTREAM") or REGIONS[current().region]
     if _live_proxy is None:
-        folder = tempfile.mkdtemp(prefix="llm-faults-")
+        folder = tempfile.mkdtemp(prefix="llm-faults-")  # stays empty: keeps() saves nothing
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
         _live_proxy = ReplayServer(RecordingStore(folder), speed=1.0, topic="live-faults").start()
     if getattr(_live_proxy.upstream, "base", None) != base:
         _live_proxy.upstream = _PassThrough(base)
