@@ -61,7 +61,7 @@ def test_the_exercise_check_tells_todo_wrong_and_right(answer, mark):
     if answer is None:
         exec("def lora_trainable(layers, shapes, r):\n    ...", namespace)
     else:
-        source = load_solutions(LESSON.stem)["LoRA 参数量"] if answer == "solution" else answer
+        source = load_solutions(LESSON.stem)["12-1"] if answer == "solution" else answer
         exec(source, namespace)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
