@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dashscope
@@ -152,6 +153,11 @@ def test_record_then_replay(record_env, upstream, monkeypatch, record_faults):
 
     # -- the saved file --
     path = recordings / "record_test.json"
+    # A stream is saved once its last frame has passed through, which the client may see
+    # (at [DONE]) a moment before the server thread writes the file: wait for it, bounded.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and len(load_file(path)) < saved:
+        time.sleep(0.05)
     text = path.read_text(encoding="utf-8")
     exchanges = load_file(path)
     assert len(exchanges) == saved and {e["source"] for e in exchanges} == {"recorded"}
