@@ -98,7 +98,6 @@ class _Session:
 
 
 _session = _Session()
-_written = _session.written  # the same dict, under the name _point_sdks() uses
 
 
 def setup(lesson: str | None = None, *, mode: str | None = None,
@@ -117,9 +116,9 @@ def setup(lesson: str | None = None, *, mode: str | None = None,
         value = from_file.get(name, os_values.get(name))
         if value is None:
             os.environ.pop(name, None)
-            _written.pop(name, None)
+            _session.written.pop(name, None)
         else:
-            os.environ[name] = _written[name] = value
+            os.environ[name] = _session.written[name] = value
 
     key = os.environ.get("DASHSCOPE_API_KEY", "").strip() or None
     if key == REPLAY_KEY:  # our own placeholder, inherited by a child process: not a key
@@ -164,7 +163,7 @@ def _point_sdks(settings: Settings) -> None:
     key = settings.api_key if settings.mode in ("live", "record") else REPLAY_KEY
     dashscope.api_key = key
     dashscope.base_http_api_url = settings.base_url  # legacy SDK: read at every call
-    os.environ["DASHSCOPE_API_KEY"] = _written["DASHSCOPE_API_KEY"] = key
+    os.environ["DASHSCOPE_API_KEY"] = _session.written["DASHSCOPE_API_KEY"] = key
     os.environ["DASHSCOPE_HTTP_BASE_URL"] = settings.base_url  # legacy SDK in new processes
     os.environ["DASHSCOPE_BASE_URL"] = settings.base_url  # 2.0 Client, read at construction
     os.environ["OPENAI_BASE_URL"] = settings.compatible_url  # openai SDK

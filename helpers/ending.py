@@ -43,9 +43,9 @@ class Decision:
 
 # --- 1. The rules strategy: mentions, closings cut out, then what is left --------------------
 
-_HAS_ZH = re.compile(r"[\u4e00-\u9fff]")
+_ZH_CHAR = re.compile(r"[\u4e00-\u9fff]")
 _HAS_EN = re.compile(r"[a-z]")
-_ZH_CHAR, _EN_WORD = re.compile(r"[\u4e00-\u9fff]"), re.compile(r"[a-z0-9]+")
+_EN_WORD = re.compile(r"[a-z0-9]+")
 _CUT = "|"  # what a removed span becomes, so neighbours never join into new words
 _MAX_LEFTOVER = 4  # content units (a character: 1, an English word: 2) tolerated by a closing
 
@@ -72,7 +72,7 @@ def _content(fragment: str, has_zh: bool, has_en: bool) -> int:
 def rules_decision(text: str) -> Decision:
     """Decide with the rule families alone; ``unclear`` marks a low-confidence guess."""
     t = normalize(text)
-    zh, en = _HAS_ZH.search(t) is not None, _HAS_EN.search(t) is not None
+    zh, en = _ZH_CHAR.search(t) is not None, _HAS_EN.search(t) is not None
     for rule in MENTION_RULES:
         if _found(rule, t, zh, en):
             return Decision(False, "rules", rule.name)

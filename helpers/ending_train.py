@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from .ending_model import BUCKETS, ORDERS, WEIGHTS, features
+from .envfile import KIT_ROOT as ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 KIT_FILES = [ROOT / "notebooks" / "data" / "end_examples.jsonl",
              ROOT / "bench" / "data" / "end_dev_extra.jsonl"]
 DEV_SETS = ROOT.parent / "shared" / "data" / "endset"
