@@ -47,6 +47,11 @@ _BUSY = "模型服务暂时不可用（维护或负载过高）。请稍后重�
 _BIG = "请求体太大。请缩短输入或拆成几次发送。"
 _TIMEOUT = "请检查网络或代理（HTTP_PROXY/HTTPS_PROXY）是否通畅；回答很长时把超时调大（如 timeout=120），或改用流式输出。"
 _NETWORK = "请检查网络和代理变量 HTTP_PROXY/HTTPS_PROXY；离线学习可以用回放模式（删除 .env 里的 Key，或设置 LLM_MODE=replay）。"
+# Thinking models (lesson 03b): three 400s that all say InvalidParameter; the message tells them apart.
+_THINK_STREAM = ("思考模式只能流式调用：改用 helpers.stream_chat（SDK 里 stream=True、incremental_output=True），"
+                 "或传 enable_thinking=False 关掉思考。")
+_STREAM_ONLY = "这个模型只支持流式输出：改用 helpers.stream_chat（SDK 里设 stream=True）。"
+_INCREMENTAL = "这个模型（或思考模式）只支持增量输出：请设 incremental_output=True（helpers.stream_chat 已这样设）。"
 _UNKNOWN = "请用 err.explain(verbose=True) 查看详细信息（或打开详细输出重新运行），再对照 05 号课排查。"
 
 
@@ -77,6 +82,20 @@ _ROWS = [
     (("ReplayMiss",), "not_found", "", False),  # no hint of ours: the server's Chinese words
 ]
 ERRORS = {code: ErrorInfo(kind, hint, retry) for codes, kind, hint, retry in _ROWS for code in codes}
+# Rows found by the server's message (lower-cased substring), for codes that cover many mistakes.
+MESSAGE_ROWS = [
+    (("enable_thinking must be set to false", "enable_thinking必须设置为false"), "bad_request",
+     _THINK_STREAM, False),
+    (("only support stream mode", "only supports stream mode"), "bad_request", _STREAM_ONLY, False),
+    (("only supports incremental_output set to true",), "bad_request", _INCREMENTAL, False),
+]
+
+
+def message_rule(message: str | None) -> ErrorInfo | None:
+    """The MESSAGE_ROWS entry whose text the server's message contains, if any."""
+    low = (message or "").lower()
+    return next((ErrorInfo(kind, hint, retry) for texts, kind, hint, retry in MESSAGE_ROWS
+                 if any(t in low for t in texts)), None)
 
 # A status a kind does not really have (legacy mid-stream "400", 2.0 "200") stays out of str().
 _KIND_STATUS = {"auth": 401, "permission": 403, "not_found": 404, "rate_limit": 429}

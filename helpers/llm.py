@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Union
 
 from .config import check_model, current
+from .tokens import Usage
 from .errors import (LLMError, bad_input, call_with_retries, error_from_exception,
                      error_from_response, stream_broken)
 
@@ -96,28 +97,36 @@ def chat(messages: Messages, *, model: str | None = None, **params) -> Reply:
                                       response.request_id, getattr(response, "headers", None))
         choice = response.output.choices[0]
         return Reply(text=choice.message.content or "", finish_reason=choice.finish_reason,
-                     usage=dict(response.usage or {}), request_id=response.request_id,
+                     usage=Usage.of(response.usage), request_id=response.request_id,
                      model=model, seconds=time.perf_counter() - started)
 
     return _finish(call_with_retries(attempt))
 
 
 def stream_chat(messages: Messages, *, model: str | None = None,
-                on_text: Callable[[str], None] | None = None, **params) -> Reply:
+                on_text: Callable[[str], None] | None = None,
+                on_reasoning: Callable[[str], None] | None = None, **params) -> Reply:
     """Ask and receive the answer piece by piece; ``on_text`` gets each new piece.
 
     Ctrl-C (or the notebook's ■ button) stops the stream and keeps what arrived, marked partial.
     A failure after text arrived is raised as a broken stream carrying that text; it is not
     retried, because sending the question again could give a different answer.
+
+    Thinking models (lesson 03b; ``enable_thinking=True``, QwQ): the reasoning streams first,
+    apart from the answer; ``on_reasoning`` gets its pieces, and the result is then a
+    ``helpers.thinking.ThinkingReply`` whose ``text`` is the answer only and ``reasoning`` the
+    rest. ``on_text`` never sees reasoning.
     """
     import dashscope
 
     messages, model = _prepare(messages, model, bool(params.get("enable_thinking")))
     pieces: list[str] = []
+    thoughts: list[str] = []  # reasoning_content pieces, kept apart from the answer
 
     def attempt() -> Reply:
         started = time.perf_counter()
         first: float | None = None
+        first_thought: float | None = None
         finish, usage, request_id = None, {}, None
         responses = dashscope.Generation.call(model=model, messages=messages,
                                               result_format="message", stream=True,
@@ -130,11 +139,18 @@ def stream_chat(messages: Messages, *, model: str | None = None,
                                               response.message, response.request_id,
                                               getattr(response, "headers", None))
                 request_id = response.request_id or request_id
-                usage = dict(response.usage or usage)
+                usage = Usage.of(response.usage or usage)
                 choices = (response.output or {}).get("choices") or []
                 if not choices:  # a usage-only chunk
                     continue
-                piece = (choices[0].get("message") or {}).get("content")
+                message = choices[0].get("message") or {}
+                thought = message.get("reasoning_content")
+                if thought:  # thinking models: reasoning first, with content ""
+                    first_thought = first_thought or time.perf_counter() - started
+                    thoughts.append(thought)
+                    if on_reasoning:
+                        on_reasoning(thought)
+                piece = message.get("content")
                 if piece:  # None and "" deltas carry no text
                     first = first or time.perf_counter() - started
                     pieces.append(piece)
@@ -148,13 +164,21 @@ def stream_chat(messages: Messages, *, model: str | None = None,
         except LLMError as err:
             if pieces:  # keep what arrived; retrying would repeat it
                 err.partial_text, err.retryable = "".join(pieces), False
+            elif thoughts:  # reasoning was shown already: a retry would show it again
+                err.retryable = False
             raise
         except Exception as exc:  # noqa: BLE001 - every failure becomes one LLMError
             raise error_from_exception(exc, partial_text="".join(pieces) or None) from exc
         if finish is None:  # the connection closed before the closing frame
             raise stream_broken("".join(pieces) or None, detail="流在最后一帧之前结束")
-        return Reply(text="".join(pieces), finish_reason=finish, usage=usage,
+        facts = dict(text="".join(pieces), finish_reason=finish, usage=usage,
                      request_id=request_id, model=model, seconds=time.perf_counter() - started,
                      first_token_seconds=first, partial=finish == "interrupted")
+        if thoughts or params.get("enable_thinking"):
+            from .thinking import ThinkingReply
+
+            return ThinkingReply(**facts, reasoning="".join(thoughts),
+                                 first_reasoning_seconds=first_thought)
+        return Reply(**facts)
 
     return _finish(call_with_retries(attempt))

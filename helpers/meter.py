@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from .config import MODES
-from .tokens import _token_counts, estimate_cost, format_cny
+from .tokens import _token_counts, estimate_cost, format_cny, reasoning_tokens
 
 # "record" calls the real API (and saves the answer for later replay), so it is billed like "live".
 # Of config.MODES, only replay and author are free: they never reach DashScope.
@@ -36,6 +36,7 @@ class CallRecord:
     output_tokens: int
     cost: float | None  # None: billed, but the catalogue has no price for the model
     billed: bool
+    reasoning_tokens: int = 0  # the part of output_tokens a thinking model spent thinking
 
 
 @dataclass
@@ -52,7 +53,8 @@ class UsageMeter:
         billed = mode in _BILLED_MODES
         # Replays cost nothing, so an unpriced model is fine there.
         cost = estimate_cost(usage, model) if billed else 0.0
-        call = CallRecord(model, mode, *_token_counts(usage), cost=cost, billed=billed)
+        call = CallRecord(model, mode, *_token_counts(usage), cost=cost, billed=billed,
+                          reasoning_tokens=reasoning_tokens(usage))
         self.calls.append(call)
         return call
 
@@ -68,6 +70,11 @@ class UsageMeter:
     @property
     def output_tokens(self) -> int:
         return sum(c.output_tokens for c in self.calls)
+
+    @property
+    def reasoning_tokens(self) -> int:
+        """Output tokens spent on reasoning (thinking models, lesson 03b); already in output."""
+        return sum(c.reasoning_tokens for c in self.calls)
 
     @property
     def cost(self) -> float:
@@ -92,7 +99,9 @@ class UsageMeter:
     def summary(self) -> str:
         """One Chinese line describing the session so far."""
         text = (f"本次会话：{len(self.calls)} 次调用，输入 {self.input_tokens} tokens，"
-                f"输出 {self.output_tokens} tokens，约 {format_cny(self.cost)}")
+                f"输出 {self.output_tokens} tokens"
+                + (f"（其中思考 {self.reasoning_tokens}）" if self.reasoning_tokens else "")
+                + f"，约 {format_cny(self.cost)}")
         if self.unpriced:
             text += f"（另有 {self.unpriced} 次调用的模型没有价格，费用未知）"
         replays = sum(not c.billed for c in self.calls)

@@ -47,6 +47,42 @@ def count_message_tokens(messages: Iterable[Mapping[str, str]]) -> int:
 # ---------------------------------------------------------------------------
 
 
+class Usage(dict):
+    """The token usage one call reports: a plain dict (input_tokens, output_tokens, …) with a
+    short Chinese repr. ``output_tokens`` already includes the reasoning of a thinking call;
+    ``reasoning_tokens`` is that part (native ``output_tokens_details``, compatible
+    ``completion_tokens_details``; lesson 03b)."""
+
+    @classmethod
+    def of(cls, raw: Mapping | None) -> "Usage":
+        """From the SDK's usage (dict-like), compatible-mode names mapped to native ones."""
+        data = dict(raw or {})
+        if "prompt_tokens" in data and "input_tokens" not in data:
+            data["input_tokens"] = data.get("prompt_tokens") or 0
+            data["output_tokens"] = data.get("completion_tokens") or 0
+            if data.get("completion_tokens_details"):
+                data["output_tokens_details"] = dict(data["completion_tokens_details"])
+        return cls(data)
+
+    @property
+    def reasoning_tokens(self) -> int:
+        details = self.get("output_tokens_details") or {}
+        return int(details.get("reasoning_tokens") or self.get("reasoning_tokens") or 0)
+
+    def describe(self) -> str:
+        if "input_tokens" not in self:
+            return "（没有用量信息）"
+        thought = f"（其中思考 {self.reasoning_tokens}）" if self.reasoning_tokens else ""
+        return (f"输入 {self['input_tokens']} tokens · 输出 {self.get('output_tokens', 0)}"
+                f" tokens{thought}")
+
+    def __repr__(self) -> str:
+        return f"用量：{self.describe()}"
+
+    def _repr_markdown_(self) -> str:
+        return f"**用量**：{self.describe()}"
+
+
 @dataclass(frozen=True)
 class Price:
     """List price of one model, per 1,000 tokens (the catalogue stores 元 per million)."""
@@ -55,6 +91,9 @@ class Price:
     output_per_1k: float
     currency: str = "CNY"
     tier: str = field(default="", compare=False)  # e.g. "≤128K、非思考"
+    # Thinking mode's output price where the catalogue has checked one; None: not checked,
+    # and a thinking call is estimated at output_per_1k (see docs/dashscope-wire.md §1.7).
+    thinking_output_per_1k: float | None = field(default=None, compare=False)
 
     @property
     def input_per_million(self) -> float:
@@ -73,8 +112,9 @@ def _price(tier: models.Tier) -> Price:
     """China (Beijing), non-thinking mode, the lowest input tier: the band every lesson stays in.
     Thinking mode bills output higher and longer inputs cost more, so every estimate is "about"."""
     label = "、".join(p for p in (tier.tier, "非思考") if p and p != "无阶梯") or "非思考"
+    thinking = None if tier.thinking_output is None else round(tier.thinking_output / 1000, 9)
     return Price(input_per_1k=round(tier.input / 1000, 9), output_per_1k=round(tier.output / 1000, 9),
-                 tier=label)
+                 tier=label, thinking_output_per_1k=thinking)
 
 
 # From helpers/data/models.json; models without a checked price are left out (cost "unknown").
@@ -103,15 +143,23 @@ def price_for(model: str) -> Price:
 
 
 def _token_counts(usage: Mapping[str, int]) -> tuple[int, int]:
+    usage = Usage.of(usage)  # compatible-mode names too
     missing = [k for k in ("input_tokens", "output_tokens") if k not in usage]
     if missing:
         raise KeyError(f"usage 中缺少字段：{', '.join(missing)}（应包含 input_tokens 和 output_tokens）")
     return int(usage["input_tokens"]), int(usage["output_tokens"])
 
 
+def reasoning_tokens(usage: Mapping) -> int:
+    """The reasoning part of ``output_tokens`` (0 for a call that did not think)."""
+    return Usage.of(usage).reasoning_tokens
+
+
 def estimate_cost(usage: Mapping[str, int], model: str) -> float | None:
     """Estimated cost of one call from its usage (`input_tokens`, `output_tokens`).
 
+    Reasoning is billed as output: it is part of ``output_tokens`` as the service reports it,
+    at the thinking-mode output price when the catalogue has one (else the output price).
     None (with a PriceUnknownWarning) when the catalogue has no price for the model: the call
     has been answered, and billed, already, so this never raises for a missing price.
     """
@@ -121,7 +169,10 @@ def estimate_cost(usage: Mapping[str, int], model: str) -> float | None:
     except UnknownModelError as err:
         warnings.warn(f"{err} 本次费用记为「未知」。", PriceUnknownWarning, stacklevel=2)
         return None
-    return input_tokens / 1000 * price.input_per_1k + output_tokens / 1000 * price.output_per_1k
+    output_price = price.output_per_1k
+    if reasoning_tokens(usage) and price.thinking_output_per_1k is not None:
+        output_price = price.thinking_output_per_1k  # the whole output of a thinking call
+    return input_tokens / 1000 * price.input_per_1k + output_tokens / 1000 * output_price
 
 
 def format_cny(amount: float | None) -> str:

@@ -71,6 +71,9 @@ def ensure_server(settings: "Settings") -> ReplayServer:
         from . import local_models
 
         local_models.install(_server, enabled=settings.mode in ("replay", "author"))
+        from . import thinking  # the live service's refusals of thinking requests (lesson 03b)
+
+        thinking.install(_server, enabled=settings.mode in ("replay", "author"))
 
         from .varied import sync  # LLM_REPLAY_VARIED=1: fresh answers instead of recordings
 

@@ -15,6 +15,9 @@ Spec files live in ``notebooks/recordings/specs/*.yaml``; each entry:
       api: native | compatible                               # optional
       reply: 推荐舒适透气的运动鞋。                          # or replies: [..] for repeated asks
       ttfb_ms: 400                                           # optional latency of the first byte
+      reasoning: 先算单价……                                   # thinking models (lesson 03b):
+                                                             # streamed first when the request
+                                                             # asks for thinking; or reasonings: [..]
 """
 from __future__ import annotations
 
@@ -43,6 +46,7 @@ class Spec:
     name: str | None = None
     model: str | None = None
     error: dict | None = None  # {status, code, message}: answer with this error instead
+    reasonings: list[str] | None = None  # thinking requests: reasoning streamed before replies[i]
 
     def matches(self, messages: list[dict], api: str, model: str = "") -> bool:
         users = [m for m in messages if m.get("role") == "user"]
@@ -68,6 +72,8 @@ def load_specs(folder: Path) -> list[Spec]:
         entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
         for i, entry in enumerate(entries):
             replies = entry.pop("replies", None) or [entry.pop("reply", "")]
+            if "reasoning" in entry:
+                entry["reasonings"] = [str(entry.pop("reasoning")).rstrip("\n")]
             if not all(isinstance(r, str) for r in replies) or not (replies[0] or "error" in entry):
                 raise SpecError(f"{path.name} 第 {i + 1} 条：需要 reply 或 replies")
             specs.append(Spec(replies=[r.rstrip("\n") for r in replies],
@@ -172,9 +178,11 @@ class AuthorUpstream:
         pieces, truncated = token_pieces(reply, params.get("max_tokens"))
         finish = "length" if truncated else "stop"
         text = "".join(p for p, _ in pieces)
-        usage = (count_message_tokens(messages), sum(n for _, n in pieces))
+        reasoning = self._reasoning(spec, request, params, turn)
+        usage = (count_message_tokens(messages),
+                 sum(n for _, n in pieces) + sum(n for _, n in reasoning or []))
         request_id = wire.new_request_id()
-        gaps = _pace(pieces, spec.ttfb_ms, key + str(turn))
+        gaps = _pace((reasoning or []) + pieces, spec.ttfb_ms, key + str(turn))
         model = body.get("model", "")
         headers = {"x-request-id": request_id}
         name = f"{spec.origin} {text[:16]}"
@@ -190,15 +198,30 @@ class AuthorUpstream:
         if compatible:
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             events: Iterator[dict] = wire.compat_stream(pieces, usage[0], finish, model,
-                                                        f"chatcmpl-{request_id}", include_usage)
+                                                        f"chatcmpl-{request_id}", include_usage,
+                                                        reasoning=reasoning)
         else:
             events = wire.native_stream(pieces, usage[0], finish, request_id,
                                         incremental=bool(params.get("incremental_output")),
-                                        message_format=params.get("result_format") == "message")
+                                        message_format=params.get("result_format") == "message",
+                                        reasoning=reasoning)
         stored = []
         for n, event in enumerate(events):
             stored.append({"delay_ms": gaps[n] if n < len(gaps) else 0, **event})
         return {"status": 200, "headers": headers, "events": stored}, name
+
+    @staticmethod
+    def _reasoning(spec: Spec, request: IncomingRequest, params: dict,
+                   turn: int) -> list[tuple[str, int]] | None:
+        """Reasoning pieces for a thinking request (cut at thinking_budget), else None."""
+        from .thinking import budget, thinks
+
+        if not thinks(request):
+            return None
+        if not spec.reasonings:
+            raise SpecError(f"{spec.origin}：这是思考模式的请求，spec 需要 reasoning")
+        text = spec.reasonings[turn % len(spec.reasonings)]
+        return token_pieces(text, budget(params))[0]
 
     def _error(self, request: IncomingRequest, error: dict) -> dict:
         request_id = wire.new_request_id()

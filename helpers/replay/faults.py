@@ -86,7 +86,28 @@ HTTP_FAULTS: dict[str, HttpFault] = {
         400, "DataInspectionFailed", "Input data may contain inappropriate content.",
         "data_inspection_failed", "data_inspection_failed",
         "Input data may contain inappropriate content."),
+    # Thinking models (lesson 03b, wire reference §1.7): three 400 InvalidParameter answers.
+    "thinking_not_streamed": HttpFault(
+        400, "InvalidParameter",
+        "parameter.enable_thinking must be set to false for non-streaming calls",
+        "invalid_parameter_error", "invalid_request_error",
+        "parameter.enable_thinking must be set to false for non-streaming calls"),
+    "stream_only_model": HttpFault(
+        400, "InvalidParameter",
+        "This model only support stream mode, please enable the stream parameter to access "
+        "the model. ",
+        "invalid_parameter_error", "invalid_request_error",
+        "This model only support stream mode, please enable the stream parameter to access "
+        "the model. "),
+    "incremental_required": HttpFault(
+        400, "InvalidParameter",
+        "<400> InternalError.Algo.InvalidParameter: This model only supports incremental_output "
+        "set to True.",
+        "invalid_parameter_error", "invalid_request_error",
+        "<400> InternalError.Algo.InvalidParameter: This model only supports incremental_output "
+        "set to True."),
 }
+THINKING_FAULTS = ("thinking_not_streamed", "stream_only_model", "incremental_required")
 # The frame seen in live captures of a stream that failed after it had started (§1.5).
 STREAM_ERROR = HttpFault(
     429, "Throttling.AllocationQuota", "Allocated quota exceeded, please increase your quota limit.",
@@ -102,6 +123,9 @@ FAULTS: dict[str, str] = {
     "rate_limit": "429 Throttling：限流（带 Retry-After）",
     "server_error": "500 InternalError：服务端错误",
     "content_filter": "400 DataInspectionFailed：内容审核未通过",
+    "thinking_not_streamed": "400 InvalidParameter：思考模式用了非流式调用",
+    "stream_only_model": "400 InvalidParameter：只支持流式的模型用了非流式调用",
+    "incremental_required": "400 InvalidParameter：思考模型要求 incremental_output=True",
     "stream_error": "流式输出中途收到 event:error 帧",
     "stream_cut": "流式输出中途断开，没有最后一帧",
     "timeout": "服务器迟迟不回答，超过客户端的超时",

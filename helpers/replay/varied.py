@@ -65,20 +65,28 @@ class VariedResponder:
         json_mode = (params.get("response_format") or {}).get("type") == "json_object"
         prompt = "\n".join(str(m.get("content", "")) for m in messages if isinstance(m, dict))
         text = self.json_text(prompt) if json_mode else self.text()
-        return respond(request, body, params, messages, text, self.rng.randint(60, 400))
+        from .thinking import thinks
+
+        reasoning = " ".join(self.text() for _ in range(3)) if thinks(request) else None
+        return respond(request, body, params, messages, text, self.rng.randint(60, 400),
+                       reasoning)
 
 
 def respond(request: IncomingRequest, body: dict, params: dict, messages: list, text: str,
-            ttfb_ms: int) -> dict:
-    """A 200 response carrying ``text`` in the request's own wire format."""
+            ttfb_ms: int, reasoning: str | None = None) -> dict:
+    """A 200 response carrying ``text`` (after ``reasoning``, for a thinking request) in the
+    request's own wire format."""
     from ..tokens import count_message_tokens
+    from .thinking import budget
 
     pieces, truncated = token_pieces(text, params.get("max_tokens"))
     finish = "length" if truncated else "stop"
     text = "".join(p for p, _ in pieces)
-    usage = (count_message_tokens(messages), sum(n for _, n in pieces))
+    thought = token_pieces(reasoning, budget(params))[0] if reasoning is not None else None
+    usage = (count_message_tokens(messages),
+             sum(n for _, n in pieces) + sum(n for _, n in thought or []))
     request_id, model = wire.new_request_id(), body.get("model", "")
-    gaps = _pace(pieces, ttfb_ms, request_id)
+    gaps = _pace((thought or []) + pieces, ttfb_ms, request_id)
     headers = {"x-request-id": request_id}
     if not request.stream:
         headers["Content-Type"] = wire.JSON_CONTENT_TYPE
@@ -91,11 +99,12 @@ def respond(request: IncomingRequest, body: dict, params: dict, messages: list, 
     if request.compatible:
         include = bool((body.get("stream_options") or {}).get("include_usage"))
         events = wire.compat_stream(pieces, usage[0], finish, model, f"chatcmpl-{request_id}",
-                                    include)
+                                    include, reasoning=thought)
     else:
         events = wire.native_stream(pieces, usage[0], finish, request_id,
                                     incremental=bool(params.get("incremental_output")),
-                                    message_format=params.get("result_format") == "message")
+                                    message_format=params.get("result_format") == "message",
+                                    reasoning=thought)
     stored = [{"delay_ms": gaps[n] if n < len(gaps) else 0, **e} for n, e in enumerate(events)]
     return {"status": 200, "headers": headers, "events": stored}
 

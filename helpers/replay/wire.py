@@ -97,28 +97,38 @@ def new_request_id() -> str:
     return str(uuid.uuid4())
 
 
-def native_usage(input_tokens: int, output_tokens: int) -> dict:
-    return {
+def native_usage(input_tokens: int, output_tokens: int, reasoning_tokens: int | None = None) -> dict:
+    """``output_tokens`` includes the reasoning; thinking calls add its count (§1.7)."""
+    usage = {
         "total_tokens": input_tokens + output_tokens,
         "output_tokens": output_tokens,
         "input_tokens": input_tokens,
         "prompt_tokens_details": {"cached_tokens": 0},
     }
+    if reasoning_tokens is not None:
+        usage["output_tokens_details"] = {"reasoning_tokens": reasoning_tokens}
+    return usage
 
 
-def compat_usage(input_tokens: int, output_tokens: int) -> dict:
-    return {
+def compat_usage(input_tokens: int, output_tokens: int, reasoning_tokens: int | None = None) -> dict:
+    usage = {
         "prompt_tokens": input_tokens,
         "completion_tokens": output_tokens,
         "total_tokens": input_tokens + output_tokens,
         "prompt_tokens_details": {"cached_tokens": 0},
     }
+    if reasoning_tokens is not None:
+        usage["completion_tokens_details"] = {"reasoning_tokens": reasoning_tokens}
+    return usage
 
 
-def native_output(text: str, finish_reason: str, message_format: bool) -> dict:
+def native_output(text: str, finish_reason: str, message_format: bool,
+                  reasoning: str | None = None) -> dict:
     if message_format:
-        return {"choices": [{"message": {"content": text, "role": "assistant"},
-                             "finish_reason": finish_reason}]}
+        message = {"content": text, "role": "assistant"}
+        if reasoning is not None:  # thinking calls: reasoning_content on every frame (§1.7)
+            message = {"content": text, "reasoning_content": reasoning, "role": "assistant"}
+        return {"choices": [{"message": message, "finish_reason": finish_reason}]}
     return {"finish_reason": finish_reason, "text": text}
 
 
@@ -129,25 +139,37 @@ def native_json(text: str, finish_reason: str, usage: tuple[int, int], request_i
 
 
 def native_stream(pieces: list[tuple[str, int]], input_tokens: int, finish_reason: str,
-                  request_id: str, incremental: bool = True,
-                  message_format: bool = True) -> Iterator[dict]:
+                  request_id: str, incremental: bool = True, message_format: bool = True,
+                  reasoning: list[tuple[str, int]] | None = None) -> Iterator[dict]:
     """Native SSE events: pieces are (text, tokens); finish_reason is the string "null"
-    until the closing frame; usage is cumulative on every frame."""
-    sent_text, sent_tokens, n = "", 0, 0
-    for piece, tokens in pieces:
+    until the closing frame; usage is cumulative on every frame. With ``reasoning`` (a
+    thinking call, §1.7) its pieces come first as ``reasoning_content`` with ``content: ""``,
+    then the answer with ``reasoning_content: ""``; usage counts both as output."""
+    thinking = reasoning is not None
+    steps = [(p, t, True) for p, t in (reasoning or [])] + [(p, t, False) for p, t in pieces]
+    sent_text, sent_reasoning, sent_tokens, thought, n = "", "", 0, 0, 0
+
+    def frame(content: str, why: str | None, finish: str) -> dict:
+        usage = native_usage(input_tokens, sent_tokens, thought if thinking else None)
+        return {"id": str(n), "event": "result", "comment": "HTTP_STATUS/200",
+                "data": {"output": native_output(content, finish, message_format, why),
+                         "usage": usage, "request_id": request_id}}
+
+    for piece, tokens, is_reasoning in steps:
         n += 1
-        sent_text += piece
         sent_tokens += tokens
-        content = piece if incremental else sent_text
-        yield {"id": str(n), "event": "result", "comment": "HTTP_STATUS/200",
-               "data": {"output": native_output(content, "null", message_format),
-                        "usage": native_usage(input_tokens, sent_tokens),
-                        "request_id": request_id}}
-    closing = "" if incremental else sent_text
-    yield {"id": str(n + 1), "event": "result", "comment": "HTTP_STATUS/200",
-           "data": {"output": native_output(closing, finish_reason, message_format),
-                    "usage": native_usage(input_tokens, sent_tokens),
-                    "request_id": request_id}}
+        if is_reasoning:
+            thought += tokens
+            sent_reasoning += piece
+            yield frame("" if incremental else sent_text,
+                        piece if incremental else sent_reasoning, "null")
+            continue
+        sent_text += piece
+        yield frame(piece if incremental else sent_text,
+                    ("" if incremental else sent_reasoning) if thinking else None, "null")
+    n += 1
+    yield frame("" if incremental else sent_text,
+                ("" if incremental else sent_reasoning) if thinking else None, finish_reason)
 
 
 def compat_json(text: str, finish_reason: str, usage: tuple[int, int], model: str,
@@ -161,9 +183,11 @@ def compat_json(text: str, finish_reason: str, usage: tuple[int, int], model: st
 
 def compat_stream(pieces: list[tuple[str, int]], input_tokens: int, finish_reason: str,
                   model: str, completion_id: str, include_usage: bool,
-                  created: int | None = None) -> Iterator[dict]:
+                  created: int | None = None,
+                  reasoning: list[tuple[str, int]] | None = None) -> Iterator[dict]:
     """OpenAI-compatible chunks: a role chunk, content chunks, a closing chunk,
-    an optional usage chunk, then data: [DONE]."""
+    an optional usage chunk, then data: [DONE]. With ``reasoning`` (§1.7) the
+    ``delta.reasoning_content`` chunks (``content: ""``) come before the answer's."""
     created = created or int(time.time())
 
     def chunk(delta: dict, finish: str | None) -> dict:
@@ -172,15 +196,22 @@ def compat_stream(pieces: list[tuple[str, int]], input_tokens: int, finish_reaso
                          "object": "chat.completion.chunk", "usage": None, "created": created,
                          "system_fingerprint": None, "model": model, "id": completion_id}}
 
-    yield chunk({"content": "", "role": "assistant"}, None)
-    output_tokens = 0
+    thinking = reasoning is not None
+    yield chunk({"content": "", "role": "assistant"}
+                | ({"reasoning_content": ""} if thinking else {}), None)
+    output_tokens = thought = 0
+    for piece, tokens in reasoning or []:
+        output_tokens += tokens
+        thought += tokens
+        yield chunk({"content": "", "reasoning_content": piece}, None)
     for piece, tokens in pieces:
         output_tokens += tokens
-        yield chunk({"content": piece}, None)
+        yield chunk({"content": piece} | ({"reasoning_content": None} if thinking else {}), None)
     yield chunk({"content": ""}, finish_reason)
     if include_usage:
+        usage = compat_usage(input_tokens, output_tokens, thought if thinking else None)
         yield {"data": {"choices": [], "object": "chat.completion.chunk",
-                        "usage": compat_usage(input_tokens, output_tokens), "created": created,
+                        "usage": usage, "created": created,
                         "system_fingerprint": None, "model": model, "id": completion_id}}
     yield {"data": "[DONE]"}
 
