@@ -33,14 +33,20 @@ class ChatBot:
 
     def __init__(self, system: Optional[str] = DEFAULT_SYSTEM, budget: Optional[int] = None,
                  model: Optional[str] = None, stream: bool = True,
-                 detector: Optional[EndDetector] = None) -> None:
+                 detector: Optional[EndDetector] = None, thinking: bool = False) -> None:
+        if thinking and not stream:  # the service refuses it (lesson 03b)
+            raise ValueError("思考模式只能流式输出：去掉 --no-stream（或 stream=False），"
+                             "或者不开思考模式。")
         self.conversation = Conversation(system, budget)  # lesson 02
         self.detector = detector or EndDetector("hybrid")  # lesson 04: model only when unsure
         self.model, self.stream = model, stream
+        self.thinking = thinking  # lesson 03b: enable_thinking on every model call
         self.ended = False
 
-    def send(self, text: str, on_text: Optional[Callable[[str], None]] = None) -> Outcome:
-        """One user message in, one Outcome out; ``on_text`` gets the answer as it arrives."""
+    def send(self, text: str, on_text: Optional[Callable[[str], None]] = None,
+             on_reasoning: Optional[Callable[[str], None]] = None) -> Outcome:
+        """One user message in, one Outcome out; ``on_text`` gets the answer as it arrives,
+        ``on_reasoning`` a thinking model's reasoning (shown, never kept in the history)."""
         text = text.strip()
         if not text:
             return Outcome("hint", EMPTY_HINT)
@@ -51,7 +57,7 @@ class ChatBot:
             return self.end()
         self.conversation.add_user(text)
         try:
-            reply = self._ask(on_text)
+            reply = self._ask(on_text, on_reasoning)
         except LLMError as err:
             return self._failed(err)
         except KeyboardInterrupt:  # Ctrl-C before the answer started
@@ -59,15 +65,22 @@ class ChatBot:
             return Outcome("hint", "（已取消这次提问）")
         if reply.partial and not reply.text:
             self.conversation.pop_last_user()
+            if getattr(reply, "reasoning", ""):  # stopped while the model was thinking
+                return Outcome("hint", "（模型还在思考时被中断了：思考内容不保存，"
+                                       "这次提问已撤回，对话历史没有变化）", reply)
             return Outcome("hint", "（回答还没开始就被中断了，这次提问已撤回）")
+        # Only the answer joins the history, never the reasoning (the deep-thinking docs' advice).
         self.conversation.add_assistant(reply.text, partial=reply.partial)
         return Outcome("partial" if reply.partial else "answer", reply.text, reply)
 
-    def _ask(self, on_text: Optional[Callable[[str], None]]) -> Reply:
+    def _ask(self, on_text: Optional[Callable[[str], None]],
+             on_reasoning: Optional[Callable[[str], None]] = None) -> Reply:
         """Lesson 03: stream by default; --no-stream waits and delivers the answer at once."""
         messages = self.conversation.messages_for_request()  # history within the token budget
         if self.stream:
-            return stream_chat(messages, model=self.model, on_text=on_text)
+            thinking = {"enable_thinking": True} if self.thinking else {}
+            return stream_chat(messages, model=self.model, on_text=on_text,
+                               on_reasoning=on_reasoning, **thinking)
         reply = chat(messages, model=self.model)
         if on_text:
             on_text(reply.text)

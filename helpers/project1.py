@@ -21,6 +21,7 @@ from .config import KIT_ROOT, ConfigError, check_model, setup
 from .conversation import DEFAULT_SYSTEM, Conversation
 from .ending import FAREWELL
 from .errors import LLMError
+from .thinking import ThinkingView
 
 LESSON = "06_project1_chat"  # record mode writes notebooks/recordings/06_project1_chat.json
 SAVE_FOLDER = Path("my_chats")  # where /save puts a bare file name (git-ignored)
@@ -28,6 +29,7 @@ HELP = """命令：
   /help                显示本帮助
   /reset               清空对话历史，开始新话题
   /history             查看对话历史
+  /think               思考模式（--thinking）下：显示或隐藏模型的思考过程
   /save 文件 [--force]  保存对话：.json（可用 Conversation.load 读回）或 .md（便于阅读）；
                        只写文件名时存到 my_chats/ 文件夹；同名文件已存在时加 --force 才覆盖
 结束对话：说「再见」「好的我知道了」之类的话，或按 Ctrl-D，或在提示符处按 Ctrl-C。
@@ -52,17 +54,12 @@ def handle_line(bot: ChatBot, line: str) -> bool:
     """Handle one typed line (command or message) and print the result; False ends the chat."""
     if line.strip().startswith("/"):
         return run_command(bot, line.strip())
-    started = False
-
-    def show(piece: str) -> None:  # the label appears with the first piece of the answer
-        nonlocal started
-        say("" if started else ASSISTANT, end="")
-        say(piece, end="")
-        started = True
-
-    outcome = bot.send(line, on_text=show)
-    if started:
-        say()
+    # Lesson 03b's renderer: the label comes with the first piece of the answer; a thinking
+    # model's reasoning is shown dimmed above it (or hidden: /think).
+    view = ThinkingView(show_reasoning=getattr(bot, "show_reasoning", True), notebook=False,
+                        label=ASSISTANT)
+    outcome = bot.send(line, on_text=view.answer, on_reasoning=view.reasoning)
+    view.close(outcome.reply if outcome.kind in ("answer", "partial") else None)
     if outcome.kind == "partial":
         say("……[已中断] 这段不完整的回答已保留在历史中（/history 可查看）。")
     elif outcome.kind in ("error", "hint", "farewell"):
@@ -77,6 +74,8 @@ def run_command(bot: ChatBot, command: str) -> bool:
     elif name == "/reset":
         bot.reset()
         say("✓ 已清空对话历史，可以开始新话题。")
+    elif name == "/think":
+        say(toggle_thinking(bot))
     elif name == "/history":
         say(format_history(bot.conversation))
     elif name == "/save":
@@ -84,6 +83,15 @@ def run_command(bot: ChatBot, command: str) -> bool:
     else:
         say(f"未知命令 {name}；输入 /help 查看可用命令。")
     return True
+
+
+def toggle_thinking(bot: ChatBot) -> str:
+    """/think: show or hide the reasoning of a thinking model (it never enters the history)."""
+    bot.show_reasoning = not getattr(bot, "show_reasoning", True)
+    state = "显示" if bot.show_reasoning else "隐藏"
+    if not getattr(bot, "thinking", False):
+        return f"✓ 之后会{state}思考过程；不过现在没有开思考模式（启动时加 --thinking）。"
+    return f"✓ 之后会{state}模型的思考过程（思考内容从不写进对话历史）。"
 
 
 def format_history(conversation: Conversation) -> str:
@@ -140,6 +148,8 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     parser.add_argument("--budget", type=int, help="历史的 token 上限：超出时先丢弃最早的对话")
     parser.add_argument("--no-stream", dest="stream", action="store_false",
                         help="等完整回答生成后一次显示（默认流式输出）")
+    parser.add_argument("--thinking", action="store_true",
+                        help="开启深度思考（enable_thinking，须流式）：先显示思考过程，再回答")
     return parser.parse_args(argv)
 
 
@@ -152,7 +162,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         settings = setup(LESSON, model=args.model)
         check_model(settings.model)
-        bot = ChatBot(args.system, args.budget, settings.model, args.stream)
+        bot = ChatBot(args.system, args.budget, settings.model, args.stream,
+                      thinking=args.thinking)
     except (ConfigError, LLMError, ValueError) as err:
         say(str(err))
         return 2

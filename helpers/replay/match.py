@@ -94,18 +94,20 @@ def compare(recorded: dict, asked: dict, answer: "Answer | None") -> tuple[bool,
 
 
 class Answer:
-    """A recorded plain-text chat answer, independent of the shape it was recorded in."""
+    """A recorded plain-text chat answer, independent of the shape it was recorded in.
+    A thinking model's stream keeps its reasoning pieces apart (``reasoning``, lesson 03b)."""
 
     def __init__(self, text: str, finish_reason: str, usage: tuple[int, int], request_id: str,
                  pieces: list[tuple[str, int, int]], model: str, created: int | None,
-                 delay_ms: int):
+                 delay_ms: int, reasoning: list[tuple[str, int, int]] | None = None):
         self.text, self.finish_reason, self.request_id = text, finish_reason, request_id
         self.input_tokens, self.output_tokens = usage
         self.pieces, self.model, self.created, self.delay_ms = pieces, model, created, delay_ms
+        self.reasoning = reasoning
 
     @classmethod
     def of(cls, exchange: dict) -> "Answer | None":
-        """The answer in a recorded 200 response, or None (an error, tool calls, reasoning)."""
+        """The answer in a recorded 200 response, or None (an error, tool calls)."""
         try:
             return _extract(exchange)
         except (KeyError, IndexError, TypeError, ValueError, AttributeError):
@@ -139,6 +141,7 @@ def _extract(exchange: dict) -> Answer | None:
                       model, None, resp.get("delay_ms", 0))
     incremental = compatible or bool(params(req["path"], req.get("body")).get("incremental_output"))
     text, pieces, finish, usage, rid, created, sent_tokens = "", [], None, (0, 0), "", None, 0
+    thinking, thought, said_thought, reasoning_total = False, [], "", 0
     for event in resp["events"]:
         data = event.get("data")
         if data == "[DONE]":
@@ -149,23 +152,35 @@ def _extract(exchange: dict) -> Answer | None:
             rid, created, model = _uuid(data.get("id")), data.get("created"), data.get("model", model)
             if data.get("usage"):
                 usage = (data["usage"]["prompt_tokens"], data["usage"]["completion_tokens"])
+                reasoning_total = int((data["usage"].get("completion_tokens_details") or {})
+                                      .get("reasoning_tokens") or 0)
             if not data.get("choices"):
                 continue
             choice = data["choices"][0]
             delta = choice.get("delta") or {}
-            if set(delta) - {"role", "content"}:
+            if set(delta) - {"role", "content", "reasoning_content"}:
                 return None
+            thinking = thinking or "reasoning_content" in delta
             piece = delta.get("content") or ""
+            step = delta.get("reasoning_content") or ""
         else:
             rid = data["request_id"]
             out = data["output"]
             choice = out["choices"][0] if out.get("choices") else out
             message = choice.get("message") or {"content": choice.get("text", "")}
-            if set(message) - {"role", "content"}:
+            if set(message) - {"role", "content", "reasoning_content"}:
                 return None
             content = message.get("content") or ""
             piece = content if incremental else content[len(text):]
+            thinking = thinking or "reasoning_content" in message
+            so_far = message.get("reasoning_content") or ""
+            step = so_far if incremental else so_far[len(said_thought):]
             usage = (data["usage"]["input_tokens"], data["usage"]["output_tokens"])
+        if step:  # reasoning comes before any answer text (§1.7)
+            tokens = max(1, usage[1] - sent_tokens) if not compatible else 1
+            sent_tokens = usage[1]
+            thought.append((step, tokens, int(event.get("delay_ms", 0))))
+            said_thought += step
         if piece:
             tokens = max(1, usage[1] - sent_tokens) if not compatible else 1
             sent_tokens = usage[1]
@@ -175,10 +190,19 @@ def _extract(exchange: dict) -> Answer | None:
             finish = choice["finish_reason"]
     if finish is None:
         return None
-    if compatible and pieces and usage[1] > 0:  # chunks carry no per-piece token counts
-        share, extra = divmod(usage[1], len(pieces))
-        pieces = [(t, share + (1 if n < extra else 0), d) for n, (t, _, d) in enumerate(pieces)]
-    return Answer(text, finish, usage, rid or wire.new_request_id(), pieces, model, created, 0)
+    if compatible and usage[1] > 0:  # chunks carry no per-piece token counts
+        pieces = _share(pieces, usage[1] - reasoning_total if thought else usage[1])
+        thought = _share(thought, reasoning_total)
+    return Answer(text, finish, usage, rid or wire.new_request_id(), pieces, model, created, 0,
+                  reasoning=thought if thinking else None)
+
+
+def _share(pieces: list[tuple[str, int, int]], total: int) -> list[tuple[str, int, int]]:
+    """Spread ``total`` tokens over pieces (at least one each), keeping text and delay."""
+    if not pieces:
+        return pieces
+    share, extra = divmod(max(total, len(pieces)), len(pieces))
+    return [(t, share + (1 if n < extra else 0), d) for n, (t, _, d) in enumerate(pieces)]
 
 
 def _uuid(completion_id: Any) -> str:
@@ -210,18 +234,21 @@ def render(answer: Answer, path: str, body: Any, stream: bool) -> dict:
         split, _ = token_pieces(answer.text)
         step = answer.delay_ms // max(1, len(split) + 1)
         pieces = [(text, tokens, step) for text, tokens in split]
-    delays = [p[2] for p in pieces] + [0, 0, 0]
+    thought = answer.reasoning
+    delays = [p[2] for p in (thought or []) + pieces] + [0, 0, 0]
     pairs = [(p[0], p[1]) for p in pieces]
+    reasoning = None if thought is None else [(p[0], p[1]) for p in thought]
     if compatible:
         include = bool((asked.get("stream_options") or {}).get("include_usage"))
         events = list(wire.compat_stream(pairs, answer.input_tokens, answer.finish_reason, model,
-                                         f"chatcmpl-{rid}", include, answer.created))
+                                         f"chatcmpl-{rid}", include, answer.created,
+                                         reasoning=reasoning))
         delays = [delays[0], 0] + delays[1:]  # the role chunk comes first, with the latency
     else:
         events = list(wire.native_stream(
             pairs, answer.input_tokens, answer.finish_reason, rid,
             incremental=bool(asked.get("incremental_output")),
-            message_format=asked.get("result_format") == "message"))
+            message_format=asked.get("result_format") == "message", reasoning=reasoning))
     for event, delay in zip(events, delays):
         event["delay_ms"] = delay
     return {"status": 200, "headers": {"Content-Type": wire.SSE_CONTENT_TYPE, "x-request-id": rid},
