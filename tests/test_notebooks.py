@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+from helpers.replay.rebuild import lesson_id, lesson_notebooks
+
+NOTEBOOKS = lesson_notebooks()
 SECTIONS = ("学习目标", "前置知识", "预计用时", "小结", "练习", "下一步")
 NBVAL_MARKERS = {"NBVAL_IGNORE_OUTPUT", "NBVAL_CHECK_OUTPUT", "NBVAL_RAISES_EXCEPTION", "NBVAL_SKIP"}
 
@@ -22,16 +24,30 @@ def source(cell: dict) -> str:
 
 
 def test_all_lessons_are_there():
-    numbers = [p.name[:2] for p in NOTEBOOKS]
+    ids = [lesson_id(p) for p in NOTEBOOKS]
+    numbers = [i for i in ids if i.isdigit()]
     assert numbers[:7] == ["00", "01", "02", "03", "04", "05", "06"]
-    assert numbers == sorted(set(numbers)), "one notebook per lesson number"
+    assert ids == sorted(set(ids)), "one notebook per lesson id"
     assert set(numbers[7:]) <= {f"{n:02d}" for n in range(7, 14)}  # wave 2: lessons 07-13
+    # A short lesson "NNx" (03b) follows lesson NN, which must exist.
+    assert all(i[:2] in numbers for i in ids if not i.isdigit())
+
+
+def test_lesson_ids_accept_short_lessons_after_a_number():
+    assert [lesson_id(Path(n)) for n in ("03_streaming.ipynb", "03b_thinking_models.ipynb",
+                                        "04b_more.ipynb")] == ["03", "03b", "04b"]
+    for bad in ("3_x.ipynb", "03bb_x.ipynb", "03B_x.ipynb", "notes.ipynb"):
+        with pytest.raises(ValueError):
+            lesson_id(Path(bad))
+    names = ["04_end_detection.ipynb", "03b_thinking_models.ipynb", "03_streaming.ipynb"]
+    order = sorted(names, key=lambda n: lesson_id(Path(n)))
+    assert order == ["03_streaming.ipynb", "03b_thinking_models.ipynb", "04_end_detection.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_lesson_follows_the_template(path: Path):
     markdown = "\n".join(source(c) for c in cells(path, "markdown"))
-    assert re.match(rf"# 第 {path.name[:2]} 课：", markdown), "title: # 第 NN 课：…"
+    assert re.match(rf"# 第 {lesson_id(path)} 课：", markdown), "title: # 第 NN 课：…"
     missing = [s for s in SECTIONS if s not in markdown]
     assert not missing, f"missing sections: {missing}"
     first_code = source(cells(path, "code")[0])

@@ -47,6 +47,7 @@ class Spec:
     model: str | None = None
     error: dict | None = None  # {status, code, message}: answer with this error instead
     reasonings: list[str] | None = None  # thinking requests: reasoning streamed before replies[i]
+    thinking: bool | None = None  # True/False: only requests that do / do not ask for thinking
 
     def matches(self, messages: list[dict], api: str, model: str = "") -> bool:
         users = [m for m in messages if m.get("role") == "user"]
@@ -146,7 +147,11 @@ class AuthorUpstream:
         messages = wire.request_messages(body, request.compatible)
         api = "compatible" if request.compatible else "native"
         model = str(body.get("model", ""))
-        return next((s for s in self.specs if s.matches(messages, api, model)), None), messages
+        from .thinking import thinks
+
+        asks = thinks(request)
+        return next((s for s in self.specs if s.matches(messages, api, model)
+                     and s.thinking in (None, asks)), None), messages
 
     def exchange(self, request: IncomingRequest, relay: Relay) -> dict:
         body = request.body if isinstance(request.body, dict) else {}

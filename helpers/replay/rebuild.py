@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -22,6 +23,23 @@ from ..config import KIT_ROOT
 from .store import load_file, save_file
 
 NOTEBOOKS = KIT_ROOT / "notebooks"
+# A lesson's file name: a two-digit number, optionally a letter for a short lesson that follows
+# it (03b comes after 03), then _english_name.ipynb. The id is what comes before the "_".
+LESSON_FILE = re.compile(r"^(\d{2}[a-z]?)_\w+\.ipynb$")
+
+
+def lesson_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
+    """Every lesson notebook in ``folder``, in course order (03, 03b, 04, …)."""
+    return sorted((p for p in folder.glob("*.ipynb") if LESSON_FILE.match(p.name)),
+                  key=lambda p: p.name.split("_")[0])
+
+
+def lesson_id(path: Path) -> str:
+    """"03b" for 03b_thinking_models.ipynb."""
+    found = LESSON_FILE.match(Path(path).name)
+    if not found:
+        raise ValueError(f"{path} 不是课程的 notebook（应为 NN_name.ipynb 或 NNx_name.ipynb）")
+    return found.group(1)
 
 
 def execute(path: Path, mode: str, save: bool, speed: str = "0") -> float:
@@ -46,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*")
     args = parser.parse_args(argv)
     paths = ([Path(p).resolve() for p in args.notebooks] if args.notebooks
-             else sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")))
+             else lesson_notebooks())
     if args.action == "record" and not os.environ.get("DASHSCOPE_API_KEY"):
         from ..config import find_env_file, read_env_file
 
