@@ -17,15 +17,13 @@ from .redaction import redact
 T = TypeVar("T")
 ErrorInfo = NamedTuple("ErrorInfo", [("kind", str), ("hint", str), ("retryable", bool)])
 
-
 # --- the table ------------------------------------------------------------------------------
 # Short titles per kind; the per-code hint carries the specific fix.
 TITLES = {
-    "auth": "API Key 无效", "permission": "没有调用权限", "arrearage": "账户欠费",
-    "not_found": "找不到请求的内容", "rate_limit": "请求太频繁，被限流", "server": "服务端出错",
-    "content_filter": "内容未通过安全审核", "bad_request": "请求参数有误", "timeout": "请求超时",
-    "network": "网络连接失败", "stream_broken": "流式输出中途断开", "bad_input": "输入有误",
-    "budget": "超出预算", "unknown": "未预料的错误"}
+    "auth": "API Key 无效", "permission": "没有调用权限", "arrearage": "账户欠费", "not_found": "找不到请求的内容",
+    "rate_limit": "请求太频繁，被限流", "server": "服务端出错", "content_filter": "内容未通过安全审核",
+    "bad_request": "请求参数有误", "timeout": "请求超时", "network": "网络连接失败", "stream_broken": "流式输出中途断开",
+    "bad_input": "输入有误", "budget": "超出预算", "unknown": "未预料的错误"}
 # Only these kinds can succeed on a second try, and only while no text was delivered yet.
 RETRYABLE_KINDS = frozenset({"rate_limit", "server", "timeout", "network", "stream_broken"})
 
@@ -47,13 +45,7 @@ _BUSY = "模型服务暂时不可用（维护或负载过高）。请稍后重�
 _BIG = "请求体太大。请缩短输入或拆成几次发送。"
 _TIMEOUT = "请检查网络或代理（HTTP_PROXY/HTTPS_PROXY）是否通畅；回答很长时把超时调大（如 timeout=120），或改用流式输出。"
 _NETWORK = "请检查网络和代理变量 HTTP_PROXY/HTTPS_PROXY；离线学习可以用回放模式（删除 .env 里的 Key，或设置 LLM_MODE=replay）。"
-# Thinking models (lesson 03b): three 400s that all say InvalidParameter; the message tells them apart.
-_THINK_STREAM = ("思考模式只能流式调用：改用 helpers.stream_chat（SDK 里 stream=True、incremental_output=True），"
-                 "或传 enable_thinking=False 关掉思考。")
-_STREAM_ONLY = "这个模型只支持流式输出：改用 helpers.stream_chat（SDK 里设 stream=True）。"
-_INCREMENTAL = "这个模型（或思考模式）只支持增量输出：请设 incremental_output=True（helpers.stream_chat 已这样设）。"
 _UNKNOWN = "请用 err.explain(verbose=True) 查看详细信息（或打开详细输出重新运行），再对照 05 号课排查。"
-
 
 # One row per error (codes, kind, hint, retryable): native and OpenAI-compatible spellings share it.
 _ROWS = [
@@ -82,25 +74,14 @@ _ROWS = [
     (("ReplayMiss",), "not_found", "", False),  # no hint of ours: the server's Chinese words
 ]
 ERRORS = {code: ErrorInfo(kind, hint, retry) for codes, kind, hint, retry in _ROWS for code in codes}
-# Rows found by the server's message (lower-cased substring), for codes that cover many mistakes.
-MESSAGE_ROWS = [
-    (("enable_thinking must be set to false", "enable_thinking必须设置为false"), "bad_request",
-     _THINK_STREAM, False),
-    (("only support stream mode", "only supports stream mode"), "bad_request", _STREAM_ONLY, False),
-    (("only supports incremental_output set to true",), "bad_request", _INCREMENTAL, False),
-]
-
-
-def message_rule(message: str | None) -> ErrorInfo | None:
-    """The MESSAGE_ROWS entry whose text the server's message contains, if any."""
-    low = (message or "").lower()
-    return next((ErrorInfo(kind, hint, retry) for texts, kind, hint, retry in MESSAGE_ROWS
-                 if any(t in low for t in texts)), None)
+# Found by the server's message (lower-cased), not its code: thinking models' three 400 InvalidParameter (lesson 03b).
+MESSAGE_ROWS = [(("enable_thinking must be set to false", "enable_thinking必须设置为false"), "bad_request", "思考模式只能流式调用：改用 helpers.stream_chat（SDK 里 stream=True、incremental_output=True），或传 enable_thinking=False 关掉思考。", False),
+                (("only support stream mode", "only supports stream mode"), "bad_request", "这个模型只支持流式输出：改用 helpers.stream_chat（SDK 里设 stream=True）。", False),
+                (("only supports incremental_output set to true",), "bad_request", "这个模型（或思考模式）只支持增量输出：请设 incremental_output=True（helpers.stream_chat 已这样设）。", False)]
 
 # A status a kind does not really have (legacy mid-stream "400", 2.0 "200") stays out of str().
 _KIND_STATUS = {"auth": 401, "permission": 403, "not_found": 404, "rate_limit": 429}
-# Kinds whose server/exception text says what is wrong better than any hint (which parameter,
-# which request has no answer), so the short message shows it as a second line.
+# Kinds whose server/exception text beats any hint (which parameter, which request): a 2nd line.
 _SHOW_DETAIL = {"bad_request", "not_found", "unknown", "bad_input"}
 
 

@@ -13,7 +13,7 @@ import time
 from typing import Any, Mapping
 
 from .errors import (_BIG, _BUSY, _DENIED, _KEY, _NO_KEY, _NETWORK, _PARAM, _RATE, _SERVER, _SLOW,
-                     _TIMEOUT, _UNKNOWN, ERRORS, ErrorInfo, LLMError, message_rule, stream_broken)
+                     _TIMEOUT, _UNKNOWN, ERRORS, MESSAGE_ROWS, ErrorInfo, LLMError, stream_broken)
 
 # Native mode reports a missing model as 400 InvalidParameter "Model not exist."
 _MODEL_MISSING = re.compile(r"model\b.{0,80}?\b(not exist|does not exist|not found)|unsupported model", re.I)
@@ -69,17 +69,16 @@ def from_response(status_code: int | None, code: str | None, message: str | None
                   request_id: str | None = None, headers: Mapping[str, str] | None = None) -> LLMError:
     """From a legacy GenerationResponse or a raw reply: the code decides first, then the status."""
     info = _lookup(code)
+    rule = next((ErrorInfo(*row[1:]) for row in MESSAGE_ROWS  # e.g. lesson 03b's three 400s
+                 if any(t in (message or "").lower() for t in row[0])), None)
     if info is None or info.kind == "bad_request":
-        if _MODEL_MISSING.search(message or ""):
-            info = ERRORS["ModelNotFound"]
-        info = message_rule(message) or info  # e.g. the thinking models' three 400s
+        info = ERRORS["ModelNotFound"] if _MODEL_MISSING.search(message or "") else rule or info
     if info is None and status_code:
         info = STATUS_FALLBACK.get(status_code) or (
             STATUS_FALLBACK[500] if status_code >= 500 else STATUS_FALLBACK[400] if status_code >= 400 else None)
     info = info or _UNKNOWN_INFO
     hint = info.hint
-    if (_lookup(code) is None or not hint) and _CHINESE.search(message or "") \
-            and message_rule(message) is None:
+    if (_lookup(code) is None or not hint) and _CHINESE.search(message or "") and not rule:
         hint = message  # no row, or a row without a hint: the server said it in Chinese itself
     return LLMError(info.kind, hint, code=code or None, status=status_code, detail=message or "",
                     request_id=request_id or None, retryable=info.retryable,

@@ -25,8 +25,9 @@ import helpers
 from authoring import authored_recordings
 from helpers import llm
 from helpers.conversation import Conversation
-from helpers.errors import ERRORS, TITLES, LLMError, call_with_retries, error_from_exception
-from helpers.replay.faults import FAULTS, HTTP_FAULTS, STREAM_ERROR, inject_fault
+from helpers.errors import (ERRORS, MESSAGE_ROWS, TITLES, LLMError, call_with_retries,
+                           error_from_exception)
+from helpers.replay.faults import FAULTS, HTTP_FAULTS, STREAM_ERROR, THINKING_FAULTS, inject_fault
 
 QUESTION = "故障演练：请用一句话介绍你自己。"
 ANSWER = "我是通义千问，这是一段专门用来演练故障处理的回答，它足够长，能被切成好几段流式输出。"
@@ -95,6 +96,9 @@ V2 = {
     "stream_error": (v2.RateLimitError, 200),  # the stream had opened with 200
     "stream_cut": (httpx.RemoteProtocolError, None),  # not wrapped by the SDK
     "timeout": (v2.APITimeoutError, None), "refused": (v2.APIConnectionError, None),
+    # lesson 03b: the thinking models' three 400 InvalidParameter
+    "thinking_not_streamed": (v2.BadRequestError, 400), "stream_only_model": (v2.BadRequestError, 400),
+    "incremental_required": (v2.BadRequestError, 400),
 }
 # helper: (kind, attempts made, requests that reach the server when every attempt fails)
 HELPER = {
@@ -103,6 +107,8 @@ HELPER = {
     "server_error": ("server", 3, 3), "content_filter": ("content_filter", 1, 1),
     "stream_error": ("rate_limit", 1, 1), "stream_cut": ("stream_broken", 1, 1),
     "timeout": ("timeout", 3, 3), "refused": ("network", 3, 0),
+    "thinking_not_streamed": ("bad_request", 1, 1), "stream_only_model": ("bad_request", 1, 1),
+    "incremental_required": ("bad_request", 1, 1),
 }
 STREAM_ONLY = {"stream_error", "stream_cut"}
 
@@ -156,7 +162,11 @@ def _chinese_message_ok(err: LLMError, name: str) -> None:
     text = str(err)
     assert text.startswith(f"✗ {TITLES[err.kind]}"), text
     assert "Traceback" not in text
-    if name in HTTP_FAULTS:  # the hint of the error table's row for this code
+    if name in THINKING_FAULTS:  # one code for three mistakes: the message picks the row
+        hints = [hint for texts, _, hint, _ in MESSAGE_ROWS
+                 if any(t in HTTP_FAULTS[name].message.lower() for t in texts)]
+        assert len(hints) == 1 and hints[0] in text, text
+    elif name in HTTP_FAULTS:  # the hint of the error table's row for this code
         # 400 InvalidParameter "Model not exist." is read as the missing-model row.
         code = "ModelNotFound" if name == "model_not_found" else HTTP_FAULTS[name].code
         assert ERRORS[code].hint in text
