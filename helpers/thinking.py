@@ -84,9 +84,9 @@ class ThinkingView:
             if len(self.thought) == 1:
                 self._write("（思考中……输入 /think 可显示思考过程）\n")
             return
-        if len(self.thought) == 1:
-            self._write(self._dimmed(f"【{HEADING}】\n"))
-        self._write(self._dimmed(piece))
+        if len(self.thought) == 1:  # dim from here to the end of the reasoning
+            self._write((DIM if self.dim else "") + f"【{HEADING}】\n")
+        self._write(piece)
 
     def answer(self, piece: str) -> None:
         first = not self.said
@@ -94,7 +94,7 @@ class ThinkingView:
         if self.notebook:
             return self._draw(force=first)
         if first and self.thought and self.show_reasoning:
-            self._write("\n" + self._dimmed("—— 回答 ——") + "\n")
+            self._write("\n—— 回答 ——" + (RESET if self.dim else "") + "\n")
         self._write((self.label if first else "") + piece)
 
     def close(self, reply: Optional[Reply] = None) -> None:
@@ -103,8 +103,8 @@ class ThinkingView:
             self._draw(force=True)
         elif self.said:
             self._write("\n")
-        elif self.thought and self.show_reasoning:
-            self._write("\n")
+        elif self.thought and self.show_reasoning:  # stopped while thinking
+            self._write((RESET if self.dim else "") + "\n")
         if reply is None:
             return
         if reply.partial and not reply.text and self.thought:
