@@ -92,7 +92,7 @@ class Price:
     currency: str = "CNY"
     tier: str = field(default="", compare=False)  # e.g. "≤128K、非思考"
     # Thinking mode's output price where the catalogue has checked one; None: not checked,
-    # and a thinking call is estimated at output_per_1k (see docs/dashscope-wire.md §1.7).
+    # and a thinking call is estimated at output_per_1k (see docs/dashscope-wire.md §6).
     thinking_output_per_1k: float | None = field(default=None, compare=False)
 
     @property

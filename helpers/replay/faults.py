@@ -86,7 +86,7 @@ HTTP_FAULTS: dict[str, HttpFault] = {
         400, "DataInspectionFailed", "Input data may contain inappropriate content.",
         "data_inspection_failed", "data_inspection_failed",
         "Input data may contain inappropriate content."),
-    # Thinking models (lesson 03b, wire reference §1.7): three 400 InvalidParameter answers.
+    # Thinking models (lesson 03b, wire reference §6): three 400 InvalidParameter answers.
     "thinking_not_streamed": HttpFault(
         400, "InvalidParameter",
         "parameter.enable_thinking must be set to false for non-streaming calls",

@@ -176,7 +176,7 @@ def _extract(exchange: dict) -> Answer | None:
             so_far = message.get("reasoning_content") or ""
             step = so_far if incremental else so_far[len(said_thought):]
             usage = (data["usage"]["input_tokens"], data["usage"]["output_tokens"])
-        if step:  # reasoning comes before any answer text (§1.7)
+        if step:  # reasoning comes before any answer text (§6)
             tokens = max(1, usage[1] - sent_tokens) if not compatible else 1
             sent_tokens = usage[1]
             thought.append((step, tokens, int(event.get("delay_ms", 0))))

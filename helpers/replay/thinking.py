@@ -1,7 +1,7 @@
 """Thinking models in replay (lesson 03b): the service's own rules, and authored reasoning.
 
 DashScope refuses three kinds of thinking request with 400 InvalidParameter (wire reference
-docs/dashscope-wire.md §1.7); replay and author modes answer them the same way, so a lesson
+docs/dashscope-wire.md §6); replay and author modes answer them the same way, so a lesson
 that shows the error shows what the live service would say:
 
 * ``enable_thinking`` true on a non-streaming call;

@@ -98,7 +98,7 @@ def new_request_id() -> str:
 
 
 def native_usage(input_tokens: int, output_tokens: int, reasoning_tokens: int | None = None) -> dict:
-    """``output_tokens`` includes the reasoning; thinking calls add its count (§1.7)."""
+    """``output_tokens`` includes the reasoning; thinking calls add its count (§6)."""
     usage = {
         "total_tokens": input_tokens + output_tokens,
         "output_tokens": output_tokens,
@@ -126,7 +126,7 @@ def native_output(text: str, finish_reason: str, message_format: bool,
                   reasoning: str | None = None) -> dict:
     if message_format:
         message = {"content": text, "role": "assistant"}
-        if reasoning is not None:  # thinking calls: reasoning_content on every frame (§1.7)
+        if reasoning is not None:  # thinking calls: reasoning_content on every frame (§6)
             message = {"content": text, "reasoning_content": reasoning, "role": "assistant"}
         return {"choices": [{"message": message, "finish_reason": finish_reason}]}
     return {"finish_reason": finish_reason, "text": text}
@@ -143,7 +143,7 @@ def native_stream(pieces: list[tuple[str, int]], input_tokens: int, finish_reaso
                   reasoning: list[tuple[str, int]] | None = None) -> Iterator[dict]:
     """Native SSE events: pieces are (text, tokens); finish_reason is the string "null"
     until the closing frame; usage is cumulative on every frame. With ``reasoning`` (a
-    thinking call, §1.7) its pieces come first as ``reasoning_content`` with ``content: ""``,
+    thinking call, §6) its pieces come first as ``reasoning_content`` with ``content: ""``,
     then the answer with ``reasoning_content: ""``; usage counts both as output."""
     thinking = reasoning is not None
     steps = [(p, t, True) for p, t in (reasoning or [])] + [(p, t, False) for p, t in pieces]
@@ -186,7 +186,7 @@ def compat_stream(pieces: list[tuple[str, int]], input_tokens: int, finish_reaso
                   created: int | None = None,
                   reasoning: list[tuple[str, int]] | None = None) -> Iterator[dict]:
     """OpenAI-compatible chunks: a role chunk, content chunks, a closing chunk,
-    an optional usage chunk, then data: [DONE]. With ``reasoning`` (§1.7) the
+    an optional usage chunk, then data: [DONE]. With ``reasoning`` (§6) the
     ``delta.reasoning_content`` chunks (``content: ""``) come before the answer's."""
     created = created or int(time.time())
 
