@@ -18,6 +18,7 @@ Spec files live in ``notebooks/recordings/specs/*.yaml``; each entry:
       reasoning: 先算单价……                                   # thinking models (lesson 03b):
                                                              # streamed first when the request
                                                              # asks for thinking; or reasonings: [..]
+      thinking: true                                         # optional: only thinking requests
 """
 from __future__ import annotations
 
