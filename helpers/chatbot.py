@@ -41,6 +41,8 @@ class ChatBot:
         self.detector = detector or EndDetector("hybrid")  # lesson 04: model only when unsure
         self.model, self.stream = model, stream
         self.thinking = thinking  # lesson 03b: enable_thinking on every model call
+        self.show_reasoning = True  # the console's /think toggles it; never kept in history
+        self._on_reasoning: Optional[Callable[[str], None]] = None
         self.ended = False
 
     def send(self, text: str, on_text: Optional[Callable[[str], None]] = None,
@@ -57,7 +59,8 @@ class ChatBot:
             return self.end()
         self.conversation.add_user(text)
         try:
-            reply = self._ask(on_text, on_reasoning)
+            self._on_reasoning = on_reasoning  # read by _ask (whose signature lessons override)
+            reply = self._ask(on_text)
         except LLMError as err:
             return self._failed(err)
         except KeyboardInterrupt:  # Ctrl-C before the answer started
@@ -73,14 +76,13 @@ class ChatBot:
         self.conversation.add_assistant(reply.text, partial=reply.partial)
         return Outcome("partial" if reply.partial else "answer", reply.text, reply)
 
-    def _ask(self, on_text: Optional[Callable[[str], None]],
-             on_reasoning: Optional[Callable[[str], None]] = None) -> Reply:
+    def _ask(self, on_text: Optional[Callable[[str], None]]) -> Reply:
         """Lesson 03: stream by default; --no-stream waits and delivers the answer at once."""
         messages = self.conversation.messages_for_request()  # history within the token budget
         if self.stream:
-            thinking = {"enable_thinking": True} if self.thinking else {}
+            thinking = {"enable_thinking": True} if self.thinking else {}  # lesson 03b
             return stream_chat(messages, model=self.model, on_text=on_text,
-                               on_reasoning=on_reasoning, **thinking)
+                               on_reasoning=self._on_reasoning, **thinking)
         reply = chat(messages, model=self.model)
         if on_text:
             on_text(reply.text)

@@ -230,7 +230,7 @@ def test_the_service_rules_are_replayed_on_both_protocols(server):
             model="qwen-plus", messages=MESSAGES, extra_body={"enable_thinking": True})
     assert error_from_exception(compat.value).hint == MESSAGE_ROWS[0][2]
     with pytest.raises(BadRequestError) as only:
-        OpenAI(max_retries=0).chat.completions.create(model="qwq-plus", messages=MESSAGES)
+        OpenAI(max_retries=0).chat.completions.create(model="qwq-32b", messages=MESSAGES)
     assert error_from_exception(only.value).hint == MESSAGE_ROWS[1][2]
     # The dashscope SDK turns incremental_output=False into True itself (and joins the text),
     # so only a raw request meets the third rule.
