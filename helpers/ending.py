@@ -69,6 +69,28 @@ def _content(fragment: str, has_zh: bool, has_en: bool) -> int:
     return len(_ZH_CHAR.findall(fragment)) + 2 * len(_EN_WORD.findall(fragment))
 
 
+_STRONG = {"closing:bye", "closing:done", "closing:leave", "closing:command"}
+_CLAUSES = re.compile(r"[,.!~;]+")
+_ASKS = re.compile(r"\?|吗|呢(?=$|[,.!~])")
+
+
+def _closes_last(t: str, closings: list[str]) -> bool:
+    """The last clause is nothing but a strong closing and nothing was asked: the user is done."""
+    if not _STRONG.intersection(closings) or _ASKS.search(t):
+        return False
+    last = _CLAUSES.split(t.strip(",.!~; "))[-1]
+    if not last or last == t:
+        return False
+    zh, en = _ZH_CHAR.search(last) is not None, _HAS_EN.search(last) is not None
+    hits = [r.name for r in CLOSING_RULES if _found(r, last, zh, en)]
+    rest = last
+    for rule in CLOSING_RULES:
+        rest = _cut(rule, rest, zh, en)[0]
+    return bool(_STRONG.intersection(hits)) and _content(rest, zh, en) == 0 and not any(
+        _found(r, t, *(_ZH_CHAR.search(t) is not None, _HAS_EN.search(t) is not None))
+        for r in (REQUEST_RULES[1],) + MENTION_RULES)
+
+
 def rules_decision(text: str) -> Decision:
     """Decide with the rule families alone; ``unclear`` marks a low-confidence guess."""
     t = normalize(text)
@@ -82,8 +104,10 @@ def rules_decision(text: str) -> Decision:
         rest, hits = _cut(rule, rest, zh, en)
         if hits:
             closings.append(rule.name)
-    for rule in REQUEST_RULES:  # a request or question anywhere outweighs any closing
+    for rule in REQUEST_RULES:  # a request or question anywhere outweighs any closing ...
         if _found(rule, rest, zh, en):
+            if rule is REQUEST_RULES[0] and _closes_last(t, closings):
+                break  # ... unless the user's last words take leave: 「什么破客服，不聊了」
             return Decision(False, "rules", rule.name)
     leftover = _content(rest, zh, en)
     if closings == ["closing:thanks"]:  # thanks alone is a weak closing
@@ -92,6 +116,8 @@ def rules_decision(text: str) -> Decision:
             return Decision(False, "rules", "unclear:answer_then_thanks", unclear=True)
         if leftover >= 3:  # "谢谢，鞋底开胶了": thanks, then the task goes on
             return Decision(False, "rules", "unclear:thanks_then_more", unclear=True)
+    if closings == ["closing:wrapup"]:  # "I'll wait for the refund": settled, but alone unsure
+        return Decision(False, "rules", "unclear:wrapup", unclear=True)
     if closings:
         # Words we cannot read next to a closing: probably still a goodbye, but unsure.
         return Decision(True, "rules", closings[0], unclear=leftover > _MAX_LEFTOVER)

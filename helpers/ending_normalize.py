@@ -23,6 +23,12 @@ EN_SPELLINGS = {
     **dict.fromkeys(["fairwell", "farwell", "farewel"], "farewell"),
     **dict.fromkeys(["tootles", "tootaloo"], "toodles"),
     **dict.fromkeys(["okk", "kk", "k", "okie", "okey", "oki", "okey dokey", "okie dokie"], "ok"),
+    **dict.fromkeys(["baii", "buhbai", "byez"], "bye"), "l8r": "later", "l8er": "later", "gr8": "great",
+    "gud": "good", "bye the way": "by the way", "gotcha": "got it", "np": "no problem",
+    # long forms folded onto the contraction, so "i will"/"i'll", "that is"/"that's" are one rule
+    "i will": "i'll", "i am": "i'm", "that is": "that's", "it is": "it's", "there is": "there's",
+    "do not": "don't", "does not": "doesn't", "did not": "didn't", "will not": "won't",
+    "cannot": "can't", "can not": "can't", "we are": "we're", "you are": "you're",
     "gtg": "got to go", "g2g": "got to go", "nvm": "never mind", "nevermind": "never mind",
     "pls": "please", "plz": "please", "u": "you", "ur": "your",
     **dict.fromkeys(["3q", "3x", "3ks", "xiexie", "xie xie"], "谢谢"), "laterz": "later",  # typed on a Latin keyboard
@@ -30,6 +36,8 @@ EN_SPELLINGS = {
 ZH_SPELLINGS = {
     **dict.fromkeys(["蟹蟹", "射射", "谢谢谢"], "谢谢"),
     **dict.fromkeys(["白白", "掰掰", "拜了拜", "拜了个拜", "拜拜拜"], "拜拜"),
+    **dict.fromkeys(["木有", "米有", "莫有"], "没有"), "米问题": "没问题", "知到": "知道",
+    "好得": "好的", "懂辣": "懂啦",
 }
 
 
