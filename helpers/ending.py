@@ -8,8 +8,8 @@ when the user, in any words, is done. A keyword list ("谢谢" → end) fails on
 - ``learned``:  a character n-gram model learned from labeled examples (helpers/ending_model.py).
 - ``llm``:      one short classification call to the model (strict prompt).
 
-and two combinations: ``combined`` (rules, the learned model when the rules are unsure;
-offline) and ``hybrid`` (rules, the LLM when the rules are unsure).
+and two combinations: ``combined`` (rules, the learned model when the rules are unsure, with
+a precision-first margin; offline) and ``hybrid`` (rules, the LLM when the rules are unsure).
 
 Run ``python -m helpers.ending eval FILE.jsonl`` to measure a strategy (helpers/ending_cli.py).
 """
@@ -39,6 +39,12 @@ class Decision:
     strategy: str  # one of STRATEGIES
     rule: str  # which rule family (or "learned", "llm", "fallback:rules") decided
     unclear: bool = False  # the rules were not confident
+
+
+# ``combined`` when the rules are unsure: a false ending costs more than a missed one, so the
+# learned model must be sure to end a chat the rules would keep, and sure to keep a chat the
+# rules would end (margins chosen on out-of-fold probabilities, helpers/ending_train.py).
+SURE_END, SURE_CONTINUE = 0.95, 0.10
 
 
 # --- 1. The rules strategy: mentions, closings cut out, then what is left --------------------
@@ -155,7 +161,11 @@ class EndDetector:
         if self.strategy != "llm" and not rules.unclear:  # clear: no model is consulted
             return Decision(rules.ends, self.strategy, rules.rule)
         if self.strategy == "combined":
-            return Decision(learned_ends(text), "combined", "learned", True)
+            from .ending_model import probability
+
+            p = probability(text)
+            return Decision(p >= SURE_CONTINUE if rules.ends else p >= SURE_END,
+                            "combined", "learned", True)
         try:
             ends = bool(self.classify(text))
         except Exception:  # the chat must go on even when the model cannot answer

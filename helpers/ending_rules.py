@@ -143,6 +143,7 @@ CLOSING_RULES: tuple[Rule, ...] = (
         + _END,
         rf"(?:等(?!一?下|等|会)|回头|以后|下次|改天|到时候?|先)[^,.!?|]{{0,10}}?{_LATER_ZH}" + _END,   # 等快递到了再说
         r"(?:回头|以后|下次|改天)(?:再)?(?:说|看|买)(?:吧)?" + _END,
+        r"自己(?:想办法|想想办法|解决|处理|搞定|弄|来)(?:吧|了)?" + _END,            # I'll manage myself
     ], en=[
         rf"\bi(?:'ll|'m gonna|'m going to) (?:just )?(?:go ahead and )?{_NOT_TASK_EN}[a-z']+\b[^,.!?|]{{0,40}}? then"
         + _END,
@@ -192,7 +193,7 @@ CLOSING_RULES: tuple[Rule, ...] = (
         r"(?:[\u4e00-\u9fff]{1,3}的|的)?"                                  # 感谢您提供的信息
         r"(?:(?:帮助|帮忙|耐心|时间|服务|解答|协助|介绍|信息|推荐|建议|支持|提醒|解释|陪我(?:聊天|聊)?)(?:和|与|及|,)?)*"
         r"(?:了|啦|啊|呀)?",
-        r"辛苦(?:你|您)?(?:了|啦|(?=$|[,.!~]))|麻烦(?:你|您)?了|(?:你|您)?(?:真是)?帮了?(?:我)?(?:一个|个)?大忙(?:了|啦)?",
+        r"辛苦(?:你|您)?(?:了|啦|(?=$|[,.!~]))|麻烦(?:你|您)?(?:了|啦)|(?:你|您)?(?:真是)?帮了?(?:我)?(?:一个|个)?大忙(?:了|啦)?",
     ], en=[
         r"\b(?:thank(?:s| you)|ta|many thanks|much appreciated|appreciate (?:it|that|your help)|cheers)\b"
         r"(?: (?:so|very) much| a lot| a ton| again| kindly)*(?: for [a-z]+ing(?: (?:that|it|this|me|us|everything))?"
