@@ -76,25 +76,19 @@ def _content(fragment: str, has_zh: bool, has_en: bool) -> int:
 
 
 _STRONG = {"closing:bye", "closing:done", "closing:leave", "closing:command"}
-_CLAUSES = re.compile(r"[,.!~;]+")
 _ASKS = re.compile(r"\?|吗|呢(?=$|[,.!~])")
 
 
-def _closes_last(t: str, closings: list[str]) -> bool:
-    """The last clause is nothing but a strong closing and nothing was asked: the user is done."""
-    if not _STRONG.intersection(closings) or _ASKS.search(t):
+def _closes_last(t: str, zh: bool, en: bool) -> bool:
+    """Nothing was asked and the last clause is only a strong closing: the user is done."""
+    last = re.split(r"[,.!~;]+", t.strip(",.!~; "))[-1]
+    if _ASKS.search(t) or last == t or _found(REQUEST_RULES[1], t, zh, en):
         return False
-    last = _CLAUSES.split(t.strip(",.!~; "))[-1]
-    if not last or last == t:
-        return False
-    zh, en = _ZH_CHAR.search(last) is not None, _HAS_EN.search(last) is not None
-    hits = [r.name for r in CLOSING_RULES if _found(r, last, zh, en)]
-    rest = last
+    strong = False
     for rule in CLOSING_RULES:
-        rest = _cut(rule, rest, zh, en)[0]
-    return bool(_STRONG.intersection(hits)) and _content(rest, zh, en) == 0 and not any(
-        _found(r, t, *(_ZH_CHAR.search(t) is not None, _HAS_EN.search(t) is not None))
-        for r in (REQUEST_RULES[1],) + MENTION_RULES)
+        last, hits = _cut(rule, last, zh, en)
+        strong = strong or (hits > 0 and rule.name in _STRONG)
+    return strong and _content(last, zh, en) == 0
 
 
 def rules_decision(text: str) -> Decision:
@@ -112,7 +106,7 @@ def rules_decision(text: str) -> Decision:
             closings.append(rule.name)
     for rule in REQUEST_RULES:  # a request or question anywhere outweighs any closing ...
         if _found(rule, rest, zh, en):
-            if rule is REQUEST_RULES[0] and _closes_last(t, closings):
+            if rule is REQUEST_RULES[0] and _closes_last(t, zh, en):
                 break  # ... unless the user's last words take leave: 「什么破客服，不聊了」
             return Decision(False, "rules", rule.name)
     leftover = _content(rest, zh, en)

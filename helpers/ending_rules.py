@@ -2,7 +2,9 @@
 
 Families, by what a match means; to teach the detector a phrase, add one alternative:
 - ``MENTION_RULES``: the farewell is talked *about* (「“再见”用英语怎么说」): keep talking.
-- ``CLOSING_RULES``: ways of taking leave. Their spans are cut out of the text.
+- ``CLOSING_RULES``: ways of taking leave. Their spans are cut out of the text. ``closing:wrapup``
+  (the user's own next step, an outcome: "I'll wait for the refund") is weak: it ends the
+  chat only next to another closing.
 - ``REQUEST_RULES``: looked for in what is left: a question, a task, "wait": keep talking.
 - ``ACK`` / ``FILLER``: words that carry no decision (好的, 嗯, 亲, really, buddy).
 """
