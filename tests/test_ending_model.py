@@ -113,8 +113,8 @@ def test_training_never_reads_a_newer_blind_set():
     assert not any(name.startswith("end_fresh2") for name in ending_train.training_rows()[1])
 
 
-@pytest.mark.parametrize("module", ["ending", "ending_rules", "ending_normalize", "ending_llm",
-                                    "ending_model", "ending_cli"])
+@pytest.mark.parametrize("module", ["ending", "ending_rules", "ending_patterns", "ending_normalize",
+                                    "ending_llm", "ending_model", "ending_cli"])
 def test_each_end_detector_module_imports_alone_without_the_replay_machinery(module):
     code = (f"import sys, helpers.{module}; "
             "assert not any(m.startswith('helpers.replay') for m in sys.modules), sorted(sys.modules)")
