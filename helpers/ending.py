@@ -44,7 +44,10 @@ class Decision:
 # ``combined`` when the rules are unsure: a false ending costs more than a missed one, so the
 # learned model must be sure to end a chat the rules would keep, and sure to keep a chat the
 # rules would end (margins chosen on out-of-fold probabilities, helpers/ending_train.py).
+# Thanks after an answer (「不限，谢谢」, "size 9, thanks") stays with the rules: in so short a
+# text the model sees little but the thanks, and reads "please" as "goodbye".
 SURE_END, SURE_CONTINUE = 0.95, 0.10
+RULES_KEEP = {"unclear:answer_then_thanks"}
 
 
 # --- 1. The rules strategy: mentions, closings cut out, then what is left --------------------
@@ -156,6 +159,9 @@ class EndDetector:
             return Decision(rules.ends, self.strategy, rules.rule)
         if self.strategy == "combined":
             from .ending_model import probability
+
+            if rules.rule in RULES_KEEP:
+                return Decision(rules.ends, "combined", rules.rule, True)
 
             p = probability(text)
             return Decision(p >= SURE_CONTINUE if rules.ends else p >= SURE_END,

@@ -41,7 +41,7 @@ END = r"(?=[哈啊呀啦吧哦嗯~]*(?:$|[,.!~;|]| (?:thanks|thank you|bye|cheer
 PEOPLE_ZH = r"(?:我)?(?:的)?(?:老公|老婆|家人|家里人?|男朋友|女朋友|朋友|爸妈|爸爸|妈妈|对象|媳妇|室友|领导|同事|孩子)"
 LATER_ZH = r"再(?:说|来问?|问|找(?:你|您|你们)|联系|决定|买|看|定)(?:吧|哈|啦)?"  # "...then I'll come back"
 # "I'll need a taxi", "I'll send you the photo": a task for the assistant, not the user's own next step
-NOT_TASK_EN = (r"(?!(?:need|want|like|have|be|take|book|get|go with|do that|also|send|upload|attach|forward"
+NOT_TASK_EN = (r"(?!(?:need|want|like|have|be|take|book|get|go with|do that|also|leave|let you|send|upload|attach|forward"
                r"|paste|share|tell|show|explain|describe|check)\b|[a-z']+ (?:you|it to you)\b)")
 PEOPLE_EN = r"(?:my )?(?:wife|husband|partner|boss|mom|mum|dad|parents|family|friend|girlfriend|boyfriend)"
 
@@ -111,7 +111,8 @@ REQUEST_RULES: tuple[Rule, ...] = (
 )
 
 ACK = make_rule("ack", zh=[r"了解|明白|懂|知道|收到|好的|好吧|好啊|好滴|好嘞|好哒|行吧|可以的|是的|对的|ok|" + PARTICLES],
-            en=[r"\b(?:ok(?:ay)?|alright|all right|sure|got it|i see|yes|yeah|yep|yup|no|nope|cool|kk)\b"])
+            en=[r"\b(?:ok(?:ay)?|alright|all right|sure|got it|i see|yes|yeah|yep|yup|no|nope|cool|kk|will do)\b"
+                r"|(?<![^,.!;|])i(?:'ll| do| did)" + END])
 FILLER = make_rule("filler", zh=[
     r"那个|就是|然后|太好了|太棒了|好极了|很好|不错|完美|满意|很有帮助|听起来|没问题|没关系|好|行|对|是|那么|那|就|也|都|还是"
     r"|这些|这样|已经|再次|万分|今天|目前|现在|暂时|先|我们|我|你们|你|您|非常|十分|真|太|很|挺|的|了|帮助"

@@ -66,13 +66,13 @@ CLOSING_RULES: tuple[Rule, ...] = (
         r"(?:需要|想要|想知道|要找|要|想问)[^,.!?]{0,3}?的",
         r"(?:足?够|可以|行)了|(?:问|说|聊)完了|搞定(?:了|啦)?|解决了|没问题(?:了|啦)|(?<![^,.!~|])(?:ok|好)(?:了|啦)" + _END + "|什么都不(?:需要|用|要)了?",
         r"(?:都|已经)+(?:帮我|为我|给我)?[\u4e00-\u9fff]{0,4}?(?:过|好)了",   # 都帮我查过了
-        r"(?<![不没])(?:知道|明白|了解|清楚|懂|记下|记住)(?:了|啦|咯|喽)",     # 好的我知道了
+        r"(?<![不没])(?:知道|明白|了解|清楚|懂|记下|记住|记下来|记好)(?:了|啦|咯|喽)",     # 好的我知道了
         r"(?<![不没])(?:明白|懂|收到)" + _END,
     ], en=[
         r"\bthat(?:'s| is| was| will be| would be|'ll be|'ll) (?:all|it|everything|enough|do)\b"
         r"(?: (?:that )?i (?:need|needed|want|wanted|have|had)(?: to (?:know|ask))?)?"
         r"(?: for (?:now|today|the day))?",
-        r"\bthat should (?:be it|do it)\b|\bthat(?:'s| is) (?:exactly |just )?what i (?:need|needed|wanted|was looking for)\b",
+        r"\bthat should (?:be it|be all|be everything|do it|do)\b|\bthat(?:'s| is) (?:exactly |just )?what i (?:need|needed|wanted|was looking for)\b",
         r"(?<![^,.!;|])(?:there's |there is )?(?:nothing|no) (?:else|more)\b(?: for (?:now|today))?",
         r"\bi (?:don't|do not|won't|will not) (?:need|have) anything (?:else|more)\b"
         r"|\b(?:no|(?:don't|won't) (?:have|need) any|not any) (?:more |further |other |additional )?questions\b",
@@ -116,12 +116,14 @@ CLOSING_RULES: tuple[Rule, ...] = (
         + r"|\bjust looking\b",
     ]),
     _rule("closing:wrapup", zh=[                                      # weak: only next to another closing
-        r"(?:那我|我就|我先|我去|那就|我这就)(?:先|就|去|再)*(?:下单|付款|拍|买|试试|试一下|等|收货|量)[^,.!?|]{0,8}?"
+        r"(?:那我|我就|我先|我去|那就|我这就)(?:先|就|去|再)*(?:下单|付款|拍|买|试试|试一下|等|收货|量|去)[^,.!?|]{0,8}?"
         r"(?:了|吧|咯|啦)?" + _END,                                           # 那我先下单了
+        r"我(?:一定|会|肯定|到时候?)+[\u4e00-\u9fff]{1,8}?的" + _END,            # 我会按时去的
         r"(?:我|都)?(?:已经)?(?:看到|收到|找到|提交|弄好|填好|付好|搞懂)了" + _END,     # 物流信息我看到了
     ], en=[
         rf"\bi(?:'ll|'m gonna|'m going to) (?:just )?(?:go ahead and )?{_NOT_TASK_EN}[a-z']+\b[^,.!?|]{{0,40}}",
         r"\b(?:submitted|received|arrived|(?:i )?see (?:it|them|the \w+) now)" + _END,
+        r"(?<![^,.!;|])(?:no,? )?not (?:at (?:the|this) (?:moment|time)|right now|for now|today)" + _END,
     ]),
     _rule("closing:pleasant", zh=[                                    # 聊得很开心 / nice talking to you
         r"(?:你|您|你们)?的?(?:服务|态度|回答|解答|介绍)(?:真|太|很|非常|特别|挺)?"

@@ -68,6 +68,8 @@ FAMILY_CASES = [
     ("i do n't have any other questions", "closing:done"), ("I will come back when payday hits", "closing:leave"),
     ("alright, off to bed", "closing:bye"), ("我要去开会了，回头聊", "closing:bye"),
     ("这种服务态度，什么玩意儿，再见", "closing:bye"),
+    ("好的，我会准时到店的，谢谢", "closing:wrapup"), ("ok, thank you. i will.", "closing:thanks"),
+    ("not at this time, thanks", "closing:wrapup"), ("no, that should be all", "closing:done"),
 ]
 
 CONTINUE_CASES = [
@@ -108,6 +110,7 @@ CONTINUE_CASES = [
     ("别急着说拜拜，鞋还没到", "mention:quoted"), ("先别说再见，还有一件事", "mention:quoted"),
     ("I'll keep the receipt", "unclear:wrapup"), ("好的，我等一下再说", "request:not_done"),
     ("算了，你帮我退了吧", "request:question_or_task"),
+    ("not right now", "unclear:wrapup"), ("i'll leave it up to you, thanks", "unclear:answer_then_thanks"),
 ]
 
 

@@ -48,8 +48,12 @@ def test_learned_on_its_training_examples():
 def test_combined_asks_the_learned_model_only_when_rules_are_unsure():
     clear = EndDetector("combined").decide("谢谢，再帮我查一下尺码")
     assert (clear.ends, clear.rule) == (False, "request:question_or_task")
-    unsure = EndDetector("combined").decide("42码，谢谢")
-    assert unsure == Decision(probability("42码，谢谢") >= ending.SURE_END, "combined", "learned", True)
+    unsure = EndDetector("combined").decide("谢谢，鞋底开胶了")
+    assert unsure == Decision(probability("谢谢，鞋底开胶了") >= ending.SURE_END, "combined", "learned",
+                              True)
+    # thanks after an answer stays with the rules ("please", not "goodbye")
+    assert EndDetector("combined").decide("42码，谢谢") == Decision(
+        False, "combined", "unclear:answer_then_thanks", True)
 
 
 def test_combined_overrules_the_rules_only_with_a_margin(monkeypatch):
@@ -57,13 +61,14 @@ def test_combined_overrules_the_rules_only_with_a_margin(monkeypatch):
     # needs p < SURE_CONTINUE; in between, the rules' own guess stands
     from helpers import ending_model as model
 
-    keep, end = "42码，谢谢", "拜拜啦，今天天气真不错适合出门散步"
+    keep, end = "谢谢，鞋底开胶了", "拜拜啦，今天天气真不错适合出门散步"
     assert not ending.rules_decision(keep).ends and ending.rules_decision(keep).unclear
     assert ending.rules_decision(end).ends and ending.rules_decision(end).unclear
     combined = EndDetector("combined")
     for p, keep_ends, end_ends in [(0.9, False, True), (0.96, True, True), (0.05, False, False)]:
         monkeypatch.setattr(model, "probability", lambda text, p=p: p)
         assert (combined.decide(keep).ends, combined.decide(end).ends) == (keep_ends, end_ends)
+        assert not combined.decide("不限，谢谢").ends  # even a sure model: the rules keep it
     assert EndDetector("learned").decide("88").rule == "learned"
 
 
