@@ -42,7 +42,7 @@ PEOPLE_ZH = r"(?:我)?(?:的)?(?:老公|老婆|家人|家里人?|男朋友|女�
 LATER_ZH = r"再(?:说|来问?|问|找(?:你|您|你们)|联系|决定|买|看|定)(?:吧|哈|啦)?"  # "...then I'll come back"
 # "I'll need a taxi", "I'll send you the photo": a task for the assistant, not the user's own next step
 NOT_TASK_EN = (r"(?!(?:need|want|like|have|be|take|book|get|go with|do that|also|leave|let you|send|upload|attach|forward"
-               r"|paste|share|tell|show|explain|describe|check)\b|[a-z']+ (?:you|it to you)\b)")
+               r"|paste|share|tell|show|explain|describe|check(?! my))\b|[a-z']+ (?:you|it to you)\b)")
 PEOPLE_EN = r"(?:my )?(?:wife|husband|partner|boss|mom|mum|dad|parents|family|friend|girlfriend|boyfriend)"
 
 MENTION_RULES: tuple[Rule, ...] = (
@@ -58,9 +58,10 @@ MENTION_RULES: tuple[Rule, ...] = (
         r"\bhow (?:do|would|can|should|to) (?:you |i |we )?say\b",    # how do you say goodbye in French
         r"\bwhat (?:does|do|is)\b[^?]{0,25}\bmean\b",
         r"\b(?:translate|the word|the phrase|meaning of)\b",
-        r"\b(?:farewell|good ?bye|bye)[- ](?:speech|party|card|letter|gift|message|email|note|dinner"
+        r"\b(?:farewell|good ?bye|bye)[- ](?:speech|party|card|letter|gift|message|email|note|dinner|sale|deal|offer"
         r"|lunch|present|song|post|tour|scene|video)s?\b",                    # a farewell speech
         rf"\b(?:{BYE_EN}|ttyl|see you)\b[^,.!?]{{0,12}}\b(?:is|was) what\b",   # "bye" is what he said
+        rf"\b(?:said|say|says|saying) (?:{BYE_EN}) to\b",                      # I said bye to the courier
         r"\b(?:he|she|they|agent|rep|bot|someone|somebody|staff)(?: just)? (?:said|says|told me|wrote"
         r"|replied|typed)\b",
     ]),
@@ -107,10 +108,10 @@ REQUEST_RULES: tuple[Rule, ...] = (
         r"|let me (?:check|see|look|find|think|ask)|not (?:yet|done|finished)|oops|my bad"
         r"|didn't mean|wrong (?:button|key|chat)|still (?:have|need|got)|don't (?:say (?:bye|goodbye)|go|leave|close))\b",
     ]),
-    make_rule("request:zai", zh=[r"再(?!见|次|也|考虑|想想|想一想|商量|讨论|研究|琢磨|说|联系|聊)(?![^,.!?|]{1,4}也)"]),
+    make_rule("request:zai", zh=[r"再(?!见|次|也|会(?!员)|考虑|想想|想一想|商量|讨论|研究|琢磨|说|联系|聊)(?![^,.!?|]{1,4}也)"]),
 )
 
-ACK = make_rule("ack", zh=[r"了解|明白|懂|知道|收到|好的|好吧|好啊|好滴|好嘞|好哒|行吧|可以的|是的|对的|ok|" + PARTICLES],
+ACK = make_rule("ack", zh=[r"了解|明白|懂|知道|收到|好的|好吧|好啊|好滴|好嘞|好哒|得嘞|行吧|可以的|是的|对的|ok|" + PARTICLES],
             en=[r"\b(?:ok(?:ay)?|alright|all right|sure|got it|i see|yes|yeah|yep|yup|no|nope|cool|kk|will do)\b"
                 r"|(?<![^,.!;|])i(?:'ll| do| did)" + END])
 FILLER = make_rule("filler", zh=[

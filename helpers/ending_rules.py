@@ -26,7 +26,7 @@ __all__ = ["ACK", "ADDRESS", "CLOSING_RULES", "FILLER", "MENTION_RULES", "PARTIC
 # Order matters only for the name reported: the first family that matched.
 CLOSING_RULES: tuple[Rule, ...] = (
     _rule("closing:bye", zh=[
-        r"再见|拜拜|回见|回头见|下次见|改天见|明天见|晚安|告辞|告退|下线了|(?:先|就)?挂了",
+        r"再见|拜拜|回见|回头见|下次见|改天见|明天见|晚安|告辞|告退|下线了|(?:先|就)?挂了|再会(?!员)|后会有期",
         r"(?:^|(?<=[先我那就要得该,.!|]))(?:撤|溜|闪|遁|走|下)(?:了|咯|喽|啦)(?:撤了|溜了)*" + _END,
         r"(?<![^,.!~|])拜" + _END + r"|再(?:聊|联系)" + _END,                # 拜 alone; 明天再聊
         r"(?:^|(?<=[,.!~|那我先要得该]))(?:我|那我)?(?:先|要|得|该)?去?(?:睡|睡觉|吃饭|上班|上课|开会"
@@ -36,19 +36,20 @@ CLOSING_RULES: tuple[Rule, ...] = (
         r"祝(?:你|您|你们)[^,.!?]{0,10}(?:愉快|顺利|开心|快乐|好运|一天)|(?:^|(?<=[,.!~|]))祝(?:你|您|你们|大家)"
         r"[\u4e00-\u9fff]{2,8}" + _END,                                     # a wish closes
     ], en=[
-        r"\b(?:good ?bye|bye|farewell|so long|adios|ciao|sayonara|syonara|ttyl|ttfn|cya|toodles)\b",
+        r"\b(?:good ?bye|bye|farewell|so long(?! as)|adios|ciao|sayonara|syonara|ttyl|ttfn|cya|toodles)\b",
         r"\bta[- ]?ta\b|^(?:best |kind |warm )?regards\b|^peace(?: out)?!?$|\bpeace out\b",
         r"\b(?<!to )see (?:you|ya)\b(?: later| soon| around| next time| tomorrow| then)?",
         r"\b(?:talk|speak|chat|catch) (?:to |with )?(?:you |ya )?(?:later|soon|again|around|next time|tomorrow)\b",
         r"(?<![^,.!;|])laters?" + _END + r"|^later\b",
         r"\btake (?:care|it easy)\b(?! of)|\bgood ?night\b",
-        r"\bhave a (?:good|nice|great|lovely|wonderful|fantastic) (?:one|day|night|evening|weekend"
+        r"\b(?:have a|enjoy (?:the|your)(?: rest of (?:the|your))?) (?:(?:good|nice|great|lovely|wonderful|fantastic) )?"
+        r"(?:one|day|night|evening|weekend"
         r"|afternoon|time)\b",
         r"(?:\bi(?:'ve| have)? |^)(?:have to|must|need to|got to|gotta|should|better) (?:go|leave|run|get going"
-        r"|head out|bounce|jet)(?: now| soon)?" + _END,
+        r"|head out|bounce|jet|dash|fly|split|take off)(?: now| soon)?" + _END,
         r"\bi(?:'m| am|'ll be| will be) (?:leaving|heading out|off|going|out|logging off|logging out|signing off)"
         r"(?: now)?" + _END + r"|\b(?:heading|going|off) to (?:bed|sleep)" + _END,
-        r"\b(?:gotta (?:go|run|bounce)|(?:out of|outta) here|signing off|until next time|till next time)\b",
+        r"\b(?:gotta (?:go|run|bounce|dash|fly)|(?:out of|outta) here|signing off|until next time|till next time)\b",
     ]),
     _rule("closing:done", zh=[                                        # nothing more to ask
         r"(?:没有|没|无)(?:别的|其他|其它|什么|啥|任何)*(?:需要|要|想)?(?:帮忙|帮助|问|买)?的?"
@@ -56,7 +57,7 @@ CLOSING_RULES: tuple[Rule, ...] = (
         r"没有(?:别的|其他|其它|任何)(?:问题|事(?:情|儿)?|需要|需求|要求)",
         r"不(?:需要|用|要)(?:(?:什么|别的|其他|其它)*(?:帮助|帮忙)?(?:了|啦)|(?=$|[,.!~|谢]))|不必了"
         r"|(?:^|(?<=[,.!~|就先还]))不了|没事了|算了|不(?=[,.!]?谢)|再也不[\u4e00-\u9fff]{0,8}?了"
-        r"|不(?:想|要|用|再|会)*(?:跟|和|同)?(?:你|你们|您)?(?:问|聊|买|看|弄|搞|咨询|说|管|理|等|浪费时间)了"
+        r"|(?:不(?:想|要|用|再|会)*|懒得)(?:跟|和|同)?(?:你|你们|您)?(?:问|聊|买|看|弄|搞|咨询|说|管|理|等|浪费时间|扯)了"
         r"|不(?:需要|用|要)(?:你|你们|您)了",                                 # angry exits: 不想跟你说了
         r"(?:就|只)问(?:这个|这些)|(?:就|只)先?(?:问|聊|说|买|看|需要|要|想知道|是)?"
         r"(?:这些|这么多|这样|这么着|到这(?:里|儿)?)(?:了|吧|啦)?|先这样",
@@ -124,6 +125,7 @@ CLOSING_RULES: tuple[Rule, ...] = (
         rf"\bi(?:'ll|'m gonna|'m going to) (?:just )?(?:go ahead and )?{_NOT_TASK_EN}[a-z']+\b[^,.!?|]{{0,40}}",
         r"\b(?:submitted|received|arrived|(?:i )?see (?:it|them|the \w+) now)" + _END,
         r"(?<![^,.!;|])(?:no,? )?not (?:at (?:the|this) (?:moment|time)|right now|for now|today)" + _END,
+        r"\bthat(?:'s| was)? (?:really |very |super |so )?(?:helps?|helpful|useful)(?: a lot| a ton)?" + _END,
     ]),
     _rule("closing:pleasant", zh=[                                    # 聊得很开心 / nice talking to you
         r"(?:你|您|你们)?的?(?:服务|态度|回答|解答|介绍)(?:真|太|很|非常|特别|挺)?"
@@ -143,13 +145,13 @@ CLOSING_RULES: tuple[Rule, ...] = (
         r"^(?:exit|quit)$|\bend (?:the |this |our )?(?:chat|conversation|session)\b",
     ]),
     _rule("closing:thanks", zh=[
-        r"(?:感谢|谢谢|谢啦|谢了|多谢|感激|谢)(?:你|您|你们)?(?:今天|刚才|一直以来)?"
+        r"(?:感谢|谢谢|谢啦|谢了|多谢|感激|感恩(?!节)|谢)(?:你|您|你们)?(?:今天|刚才|一直以来)?"
         r"(?:[\u4e00-\u9fff]{1,3}的|的)?"                                  # 感谢您提供的信息
         r"(?:(?:帮助|帮忙|耐心|时间|服务|解答|协助|介绍|信息|推荐|建议|支持|提醒|解释|陪我(?:聊天|聊)?)(?:和|与|及|,)?)*"
         r"(?:了|啦|啊|呀)?",
         r"辛苦(?:你|您)?(?:了|啦|(?=$|[,.!~]))|麻烦(?:你|您)?(?:了|啦)|(?:你|您)?(?:真是)?帮了?(?:我)?(?:一个|个)?大忙(?:了|啦)?",
     ], en=[
-        r"\b(?:thank(?:s| you)|ta|many thanks|much appreciated|appreciate (?:it|that|your help)|cheers)\b"
+        r"\b(?:thank(?:s| you)|ta|many thanks|much appreciated|(?:much )?obliged|appreciate (?:it|that|your help)|cheers)\b"
         r"(?: (?:so|very) much| a lot| a ton| again| kindly)*(?: for [a-z]+ing(?: (?:that|it|this|me|us|everything))?"
         r"(?: out| up)?(?=$|[,.!;|]))?"
         r"(?: for (?:(?:the|your|all|our|this|of|everything) )*(?:help|time|patience|information|info"
