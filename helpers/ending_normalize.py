@@ -53,7 +53,15 @@ def _words(table: dict, pattern: str) -> tuple[re.Pattern, Callable[[re.Match], 
     return re.compile(pattern.format(alternatives), re.ASCII), lambda m: table[m.group()]
 
 
-_EN_WORDS = _words(EN_SPELLINGS, r"\b(?:{})\b")
+# Phrases ("thank u", "i will") by one alternation; single words by a dict look-up per word,
+# which is much faster than an alternation of every spelling tried at each word.
+_EN_PHRASES = _words({k: v for k, v in EN_SPELLINGS.items() if " " in k}, r"\b(?:{})\b")
+_EN_WORD = re.compile(r"[a-z0-9]+", re.ASCII)
+_EN_SINGLE = frozenset(k for k in EN_SPELLINGS if " " not in k)
+
+
+def _en_word(m: re.Match) -> str:
+    return EN_SPELLINGS.get(m.group(), m.group())
 _ZH_WORDS = _words(ZH_SPELLINGS, r"{}")
 _TOKENISED = re.compile(r"(?<=[a-z]) (?=n't\b|'(?:s|m|re|ve|ll|d)\b)")  # "that 's", "wo n't"
 _REPEATED = re.compile(r"([a-z])\1{2,}")  # "byeeee" -> "byee" (then EN_SPELLINGS: "bye")
@@ -70,5 +78,7 @@ def normalize(text: str) -> str:
         t = _TOKENISED.sub("", t)
     if "88" in t:
         t = _NUMERIC_BYE.sub("拜拜", t)
-    t = _EN_WORDS[0].sub(_EN_WORDS[1], _REPEATED.sub(r"\1\1", t))
+    t = _EN_PHRASES[0].sub(_EN_PHRASES[1], _REPEATED.sub(r"\1\1", t))
+    if not _EN_SINGLE.isdisjoint(_EN_WORD.findall(t)):  # most texts have no variant: skip
+        t = _EN_WORD.sub(_en_word, t)
     return _LONE_SPACE.sub("", t) if " " in t else t  # "谢谢 ！" -> "谢谢!"

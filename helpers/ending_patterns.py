@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Iterable, Optional
 
 # Sentence-final particles, interjections and terms of address: they never decide anything.
@@ -25,7 +26,13 @@ class Rule:
     en: Optional[re.Pattern]  # tried only when the text has Latin letters
 
     def patterns(self, has_zh: bool, has_en: bool) -> Iterable[re.Pattern]:
-        return [p for p, on in ((self.zh, has_zh), (self.en, has_en)) if p and on]
+        return self._by_script[has_zh, has_en]
+
+    @cached_property
+    def _by_script(self) -> dict[tuple[bool, bool], tuple[re.Pattern, ...]]:
+        """The patterns to try for each (has Chinese, has English), computed once."""
+        return {(zh, en): tuple(p for p, on in ((self.zh, zh), (self.en, en)) if p and on)
+                for zh in (False, True) for en in (False, True)}
 
 
 def make_rule(name: str, zh: Iterable[str] = (), en: Iterable[str] = ()) -> Rule:
