@@ -41,13 +41,10 @@ class Decision:
     unclear: bool = False  # the rules were not confident
 
 
-# ``combined`` when the rules are unsure: a false ending costs more than a missed one, so the
-# learned model must be sure to end a chat the rules would keep, and sure to keep a chat the
-# rules would end (margins chosen on out-of-fold probabilities, helpers/ending_train.py).
-# Thanks after an answer (「不限，谢谢」, "size 9, thanks") stays with the rules: in so short a
-# text the model sees little but the thanks, and reads "please" as "goodbye".
-SURE_END, SURE_CONTINUE = 0.95, 0.10
-RULES_KEEP = {"unclear:answer_then_thanks"}
+# ``combined`` when the rules are unsure: the learned model must be sure to end a chat the rules
+# keep, or to keep one they end (margins from out-of-fold scores). Thanks after an answer stays
+# with the rules: in 「不限，谢谢」 the model sees little but the thanks and reads "please" as bye.
+SURE_END, SURE_CONTINUE, RULES_KEEP = 0.95, 0.10, {"unclear:answer_then_thanks"}
 
 
 # --- 1. The rules strategy: mentions, closings cut out, then what is left --------------------
@@ -148,7 +145,7 @@ class EndDetector:
 
     def decide(self, text: str) -> Decision:
         if self.strategy in ("learned", "combined"):
-            from .ending_model import learned_ends  # lazy: loads the small weights file once
+            from .ending_model import learned_ends, probability  # lazy: loads the weights once
 
             if self.strategy == "learned":
                 return Decision(learned_ends(text), "learned", "learned")
@@ -158,11 +155,8 @@ class EndDetector:
         if self.strategy != "llm" and not rules.unclear:  # clear: no model is consulted
             return Decision(rules.ends, self.strategy, rules.rule)
         if self.strategy == "combined":
-            from .ending_model import probability
-
             if rules.rule in RULES_KEEP:
                 return Decision(rules.ends, "combined", rules.rule, True)
-
             p = probability(text)
             return Decision(p >= SURE_CONTINUE if rules.ends else p >= SURE_END,
                             "combined", "learned", True)
