@@ -8,8 +8,8 @@ when the user, in any words, is done. A keyword list ("谢谢" → end) fails on
 - ``learned``:  a character n-gram model learned from labeled examples (helpers/ending_model.py).
 - ``llm``:      one short classification call to the model (strict prompt).
 
-and two combinations: ``combined`` (rules, the learned model when the rules are unsure;
-offline) and ``hybrid`` (rules, the LLM when the rules are unsure).
+and two combinations: ``combined`` (rules, the learned model when the rules are unsure, with
+a precision-first margin; offline) and ``hybrid`` (rules, the LLM when the rules are unsure).
 
 Run ``python -m helpers.ending eval FILE.jsonl`` to measure a strategy (helpers/ending_cli.py).
 """
@@ -41,6 +41,12 @@ class Decision:
     unclear: bool = False  # the rules were not confident
 
 
+# ``combined`` when the rules are unsure: the learned model must be sure to end a chat the rules
+# keep, or to keep one they end (margins from out-of-fold scores). Thanks after an answer stays
+# with the rules: in 「不限，谢谢」 the model sees little but the thanks and reads "please" as bye.
+SURE_END, SURE_CONTINUE, RULES_KEEP = 0.95, 0.10, {"unclear:answer_then_thanks"}
+
+
 # --- 1. The rules strategy: mentions, closings cut out, then what is left --------------------
 
 _ZH_CHAR = re.compile(r"[\u4e00-\u9fff]")
@@ -69,6 +75,22 @@ def _content(fragment: str, has_zh: bool, has_en: bool) -> int:
     return len(_ZH_CHAR.findall(fragment)) + 2 * len(_EN_WORD.findall(fragment))
 
 
+_STRONG = {"closing:bye", "closing:done", "closing:leave", "closing:command"}
+_ASKS = re.compile(r"\?|吗|呢(?=$|[,.!~])")
+
+
+def _closes_last(t: str, zh: bool, en: bool) -> bool:
+    """Nothing was asked and the last clause is only a strong closing: the user is done."""
+    last = re.split(r"[,.!~;]+", t.strip(",.!~; "))[-1]
+    if _ASKS.search(t) or last == t or _found(REQUEST_RULES[1], t, zh, en):
+        return False
+    strong = False
+    for rule in CLOSING_RULES:
+        last, hits = _cut(rule, last, zh, en)
+        strong = strong or (hits > 0 and rule.name in _STRONG)
+    return strong and _content(last, zh, en) == 0
+
+
 def rules_decision(text: str) -> Decision:
     """Decide with the rule families alone; ``unclear`` marks a low-confidence guess."""
     t = normalize(text)
@@ -82,8 +104,10 @@ def rules_decision(text: str) -> Decision:
         rest, hits = _cut(rule, rest, zh, en)
         if hits:
             closings.append(rule.name)
-    for rule in REQUEST_RULES:  # a request or question anywhere outweighs any closing
+    for rule in REQUEST_RULES:  # a request or question anywhere outweighs any closing ...
         if _found(rule, rest, zh, en):
+            if rule is REQUEST_RULES[0] and _closes_last(t, zh, en):
+                break  # ... unless the user's last words take leave: 「什么破客服，不聊了」
             return Decision(False, "rules", rule.name)
     leftover = _content(rest, zh, en)
     if closings == ["closing:thanks"]:  # thanks alone is a weak closing
@@ -92,6 +116,8 @@ def rules_decision(text: str) -> Decision:
             return Decision(False, "rules", "unclear:answer_then_thanks", unclear=True)
         if leftover >= 3:  # "谢谢，鞋底开胶了": thanks, then the task goes on
             return Decision(False, "rules", "unclear:thanks_then_more", unclear=True)
+    if closings == ["closing:wrapup"]:  # "I'll wait for the refund": settled, but alone unsure
+        return Decision(False, "rules", "unclear:wrapup", unclear=True)
     if closings:
         # Words we cannot read next to a closing: probably still a goodbye, but unsure.
         return Decision(True, "rules", closings[0], unclear=leftover > _MAX_LEFTOVER)
@@ -119,7 +145,7 @@ class EndDetector:
 
     def decide(self, text: str) -> Decision:
         if self.strategy in ("learned", "combined"):
-            from .ending_model import learned_ends  # lazy: loads the small weights file once
+            from .ending_model import learned_ends, probability  # lazy: loads the weights once
 
             if self.strategy == "learned":
                 return Decision(learned_ends(text), "learned", "learned")
@@ -129,7 +155,11 @@ class EndDetector:
         if self.strategy != "llm" and not rules.unclear:  # clear: no model is consulted
             return Decision(rules.ends, self.strategy, rules.rule)
         if self.strategy == "combined":
-            return Decision(learned_ends(text), "combined", "learned", True)
+            if rules.rule in RULES_KEEP:
+                return Decision(rules.ends, "combined", rules.rule, True)
+            p = probability(text)
+            return Decision(p >= SURE_CONTINUE if rules.ends else p >= SURE_END,
+                            "combined", "learned", True)
         try:
             ends = bool(self.classify(text))
         except Exception:  # the chat must go on even when the model cannot answer

@@ -59,6 +59,17 @@ FAMILY_CASES = [
     ("got it, thanks", "closing:done"), ("算了，不问了", "closing:done"),
     ("我再考虑考虑", "closing:leave"), ("我问问我老公再说", "closing:leave"),
     ("I'll ask my wife first", "closing:leave"), ("just browsing, thanks", "closing:leave"),
+    # issue 16, second pass (written for the kit): angry exits, deferral, self-reliance, the
+    # user's own next step next to a thanks, wording and spacing variants, last words that leave
+    ("我不想再跟你们说了", "closing:done"), ("以后再也不来了", "closing:done"),
+    ("那我等发完工资再来", "closing:leave"), ("好吧好吧，我自己想办法", "closing:leave"),
+    ("好嘞，那我先去付款了，谢谢", "closing:wrapup"), ("ok, I'll just sort it out myself", "closing:leave"),
+    ("I'll hold on to my old pair then", "closing:leave"), ("cool, I'll order it tonight, thanks", "closing:wrapup"),
+    ("i do n't have any other questions", "closing:done"), ("I will come back when payday hits", "closing:leave"),
+    ("alright, off to bed", "closing:bye"), ("我要去开会了，回头聊", "closing:bye"),
+    ("这种服务态度，什么玩意儿，再见", "closing:bye"),
+    ("好的，我会准时到店的，谢谢", "closing:wrapup"), ("ok, thank you. i will.", "closing:thanks"),
+    ("not at this time, thanks", "closing:wrapup"), ("no, that should be all", "closing:done"),
 ]
 
 CONTINUE_CASES = [
@@ -88,6 +99,18 @@ CONTINUE_CASES = [
     ("谢谢，鞋底开胶了", "unclear:thanks_then_more"), ("ok thanks, the box was damaged", "unclear:thanks_then_more"),
     # ordinary requests: no closing at all
     ("我想买一双跑鞋", "request:question_or_task"), ("上周买的鞋开胶了", "no_closing"),
+    # issue 16, second pass: farewell-like words inside a task, reported goodbyes, the user
+    # handing the assistant something, negated goodbyes, a plan without any closing
+    ("I need the shoes before I leave on Sunday", "request:question_or_task"),
+    ("i'll be leaving from the downtown store", "no_closing"),
+    ("please draft a goodbye email to my team", "mention:quoted"),
+    ("she said bye and hung up on me", "mention:quoted"),
+    ("bye the way, is there a student discount", "request:question_or_task"),
+    ("thanks, i'll send you the receipt", "unclear:thanks_then_more"),
+    ("别急着说拜拜，鞋还没到", "mention:quoted"), ("先别说再见，还有一件事", "mention:quoted"),
+    ("I'll keep the receipt", "unclear:wrapup"), ("好的，我等一下再说", "request:not_done"),
+    ("算了，你帮我退了吧", "request:question_or_task"),
+    ("not right now", "unclear:wrapup"), ("i'll leave it up to you, thanks", "unclear:answer_then_thanks"),
 ]
 
 
@@ -129,6 +152,8 @@ def test_long_mixed_sentence_is_unclear():
     ("That’s  all", "that's all"),              # curly apostrophe, repeated spaces
     ("that 's all", "that's all"), ("i wo n't", "i won't"),  # tokenised text
     ("Thats all, THX", "that's all,thanks"), ("byeeee", "bye"), ("3q", "谢谢"),  # typed casually
+    ("That is all I will need", "that's all i'll need"), ("i do not", "i don't"),  # long forms
+    ("gr8, l8r", "great,later"), ("木有问题了", "没有问题了"),
 ])
 def test_normalize(raw, expected):
     assert normalize(raw) == expected
@@ -140,7 +165,9 @@ def test_normalize(raw, expected):
     ["Thanks, bye", "THANKS,BYE", "Ｔｈａｎｋｓ，ｂｙｅ"],
     ["谢谢，再帮我查一下尺码", "谢谢 ，再帮我查一下尺码 ？"],
     ["that's all i need", "that 's all i need", "thats all i need"],
-    ["I don't need anything else", "i do n't need anything else", "i dont need anything else"],
+    ["I don't need anything else", "i do n't need anything else", "i dont need anything else",
+     "I do not need anything else"],
+    ["i'll figure it out myself", "i 'll figure it out myself", "I will figure it out myself"],
 ])
 def test_same_decision_after_normalization(variants):
     assert len({rules_decision(v) for v in variants}) == 1
@@ -314,3 +341,22 @@ def test_cli_one_sentence():
     assert proc.stdout.strip() == "结束对话 ✓（规则 closing:done）"
     proc = run_cli("谢谢，再帮我查一下尺码")
     assert proc.stdout.strip() == "继续对话（规则 request:question_or_task）"
+
+
+# --- the speed guard in front of English branches changes no match ------------------
+
+def test_top_level_split_respects_groups_classes_and_escapes():
+    from helpers.ending_patterns import _top_level
+
+    assert _top_level(r"a|(b|c)|[|]|\||d") == ["a", "(b|c)", "[|]", r"\|", "d"]
+
+
+def test_word_start_guard_matches_like_the_plain_alternation():
+    from helpers.ending_patterns import _word_start_first
+
+    branches = [r"\bsee (?:you|ya)\b|^later\b", r"\?", r"(?<![^,.!;|])all good", r"\bta\b"]
+    plain, guarded = re.compile("|".join(branches), re.ASCII), re.compile(
+        _word_start_first(branches), re.ASCII)
+    for text in ["ok see you", "later,bye", "what?", "thanks,all good", "data tab", "i see youth",
+                 "好的see you", "all good?", "seeyou", "ta"]:
+        assert plain.sub("|", text) == guarded.sub("|", text), text
