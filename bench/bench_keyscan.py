@@ -16,7 +16,7 @@ KEY = "sk-" + "0123456789abcdef" * 2  # made up; built so the secret scan does n
 os.environ.update(DASHSCOPE_API_KEY=KEY, LLM_MODE="replay", LLM_REPLAY_SPEED="0", LLM_ENV_FILE="none")
 runs = [KEY[i:i+12] for i in range(len(KEY) - 11)]
 bad = []
-for path in sorted(glob.glob(str(ROOT / "notebooks" / "[0-9][0-9]_*.ipynb"))):
+for path in sorted(glob.glob(str(ROOT / "notebooks" / "[0-9][0-9]*_*.ipynb"))):
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, kernel_name="python3", timeout=600, allow_errors=True,
                    resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def nbval_per_notebook() -> None:
     """Strict nbval time for each lesson, each in its own pytest run (kernel start included)."""
     print("nbval（严格模式）每个 notebook 的用时：")
-    for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+    for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb")):
         t0 = time.perf_counter()
         result = subprocess.run([sys.executable, "-m", "pytest", "-q", str(nb.relative_to(ROOT))],
                                 cwd=ROOT, capture_output=True, text=True)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted(  # NN_name, and NNb_name for a lesson's second part (04b)
+    (Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 SECTIONS = ("学习目标", "前置知识", "预计用时", "小结", "练习", "下一步")
 NBVAL_MARKERS = {"NBVAL_IGNORE_OUTPUT", "NBVAL_CHECK_OUTPUT", "NBVAL_RAISES_EXCEPTION", "NBVAL_SKIP"}
 
@@ -21,17 +22,25 @@ def source(cell: dict) -> str:
     return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
 
 
+def lesson_id(path: Path) -> str:
+    """"04" for 04_end_detection.ipynb, "04b" for its second part 04b_end_detection_compare."""
+    return path.name.split("_", 1)[0]
+
+
 def test_all_lessons_are_there():
-    numbers = [p.name[:2] for p in NOTEBOOKS]
-    assert numbers[:7] == ["00", "01", "02", "03", "04", "05", "06"]
-    assert numbers == sorted(set(numbers)), "one notebook per lesson number"
-    assert set(numbers[7:]) <= {f"{n:02d}" for n in range(7, 14)}  # wave 2: lessons 07-13
+    ids = [lesson_id(p) for p in NOTEBOOKS]
+    assert all(re.fullmatch(r"\d\d[b-z]?", i) for i in ids), ids  # NN, or NNb for a part two
+    numbers = [i[:2] for i in ids]
+    assert sorted(set(numbers))[:7] == ["00", "01", "02", "03", "04", "05", "06"]
+    assert ids == sorted(set(ids)), "one notebook per lesson id"
+    assert all(i[:2] in numbers for i in ids if len(i) == 3), "a part two follows its lesson"
+    assert set(numbers) <= {f"{n:02d}" for n in range(0, 14)}  # wave 2: lessons 07-13
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_lesson_follows_the_template(path: Path):
     markdown = "\n".join(source(c) for c in cells(path, "markdown"))
-    assert re.match(rf"# 第 {path.name[:2]} 课：", markdown), "title: # 第 NN 课：…"
+    assert re.match(rf"# 第 {lesson_id(path)} 课：", markdown), "title: # 第 NN 课：…"
     missing = [s for s in SECTIONS if s not in markdown]
     assert not missing, f"missing sections: {missing}"
     first_code = source(cells(path, "code")[0])

@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*")
     args = parser.parse_args(argv)
     paths = ([Path(p).resolve() for p in args.notebooks] if args.notebooks
-             else sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")))
+             else sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb")))
     if args.action == "record" and not os.environ.get("DASHSCOPE_API_KEY"):
         from ..config import find_env_file, read_env_file
 
