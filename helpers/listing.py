@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import html
 import inspect
+import textwrap
 from typing import Any, Iterable, Optional
 
 BOX = ("overflow-x:auto;white-space:pre;font-size:13px;line-height:1.45;"
+       "font-family:var(--jp-code-font-family,monospace);"
        "padding:8px 12px;border-radius:6px;background:#f7f7f7;border:1px solid #e0e0e0")
 
 
 def source_text(obj: Any, start: Optional[str] = None, lines: Optional[int] = None) -> str:
     """The source of ``obj``; from the first line containing ``start``, at most ``lines``."""
-    text = inspect.getsource(obj)
+    text = textwrap.dedent(inspect.getsource(obj))  # a method loses its class indent
     rows = text.splitlines()
     if start is not None:
         first = next((i for i, row in enumerate(rows) if start in row), 0)
@@ -54,7 +56,11 @@ def html_table(header: Iterable[Any], rows: Iterable[Iterable[Any]]):
     from IPython.display import HTML
 
     def cells(values: Iterable[Any], tag: str) -> str:
-        return "".join(f"<{tag}>{html.escape(str(v))}</{tag}>" for v in values)
+        out = []
+        for value in map(str, values):  # short cells never break; long ones wrap, not squeeze
+            wrap = "white-space:nowrap" if len(value) <= 16 else "min-width:16em"
+            out.append(f'<{tag} style="text-align:left;{wrap}">{html.escape(value)}</{tag}>')
+        return "".join(out)
 
     head = f"<thead><tr>{cells(header, 'th')}</tr></thead>"
     body = "".join(f"<tr>{cells(row, 'td')}</tr>" for row in rows)
