@@ -14,7 +14,7 @@ The rule (the same for every lesson; CONTRIBUTING.md repeats it):
 * the total is rounded UP to the next 5 minutes: that is the lesson's 预计用时.
 
 Limits checked by tests/test_pacing.py: at most 45 cells and 40 minutes per lesson, no code
-cell over 15 lines, and the 预计用时 line states exactly the rounded estimate.
+cell over 15 lines (blank lines included), and the 预计用时 line states exactly the rounded estimate.
 Deliberately simple and deterministic: it ignores how long cells take to run (replay mode
 answers in about the time a live call would) and how long a learner looks at a plot.
 """
@@ -60,7 +60,7 @@ class Estimate:
     code_lines: int
     exercises: int
     stated: int | None  # the minutes the lesson's 预计用时 line says, if any
-    longest_cell: int  # lines of the longest code cell
+    longest_cell: int  # lines of the longest code cell, blank lines included
 
     @property
     def raw_minutes(self) -> float:
@@ -93,7 +93,7 @@ def estimate(path: str | Path) -> Estimate:
             found = _STATED.search(source)
             stated = int(found.group(1)) if found and stated is None else stated
         elif cell["cell_type"] == "code":
-            longest = max(longest, code_lines(source))
+            longest = max(longest, len(source.rstrip().splitlines()))
             if "exercise" in meta or "exercise_check" in meta:
                 exercises.add(str(meta.get("exercise") or meta.get("exercise_check")))
             else:
