@@ -19,7 +19,7 @@ pacing = importlib.util.module_from_spec(_spec)
 sys.modules["pacing"] = pacing  # dataclasses look their module up
 _spec.loader.exec_module(pacing)
 
-PACED_LESSONS = ["00_environment_check", "01_first_call"]
+PACED_LESSONS = ["00_environment_check", "01_first_call", "02_multi_turn"]
 
 
 def test_the_rule_counts_what_it_says(tmp_path):
