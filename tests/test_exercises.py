@@ -10,7 +10,7 @@ from helpers import exercises
 from helpers.exercises import Hint, check, evaluate, is_placeholder
 from lesson_run import NOTEBOOKS, check_cells, run_lesson
 
-LESSONS = ["00_environment_check", "01_first_call", "02_multi_turn",
+LESSONS = ["00_environment_check", "01_first_call", "02_multi_turn", "03_streaming",
            "07_model_selection", "08_prompt_engineering", "11_finetune_data",
            "12_finetune_deploy"]
 

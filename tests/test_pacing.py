@@ -19,7 +19,8 @@ pacing = importlib.util.module_from_spec(_spec)
 sys.modules["pacing"] = pacing  # dataclasses look their module up
 _spec.loader.exec_module(pacing)
 
-PACED_LESSONS = ["00_environment_check", "01_first_call", "02_multi_turn"]
+PACED_LESSONS = ["00_environment_check", "01_first_call", "02_multi_turn",
+                 "03_streaming"]
 
 
 def test_the_rule_counts_what_it_says(tmp_path):

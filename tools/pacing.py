@@ -14,7 +14,8 @@ The rule (the same for every lesson; CONTRIBUTING.md repeats it):
 * the total is rounded UP to the next 5 minutes: that is the lesson's 预计用时.
 
 Limits checked by tests/test_pacing.py: at most 45 cells and 40 minutes per lesson, no code
-cell over 15 lines (blank lines included), and the 预计用时 line states exactly the rounded estimate.
+cell over 15 lines (blank lines included), and the 预计用时 line states exactly the rounded
+estimate.
 Deliberately simple and deterministic: it ignores how long cells take to run (replay mode
 answers in about the time a live call would) and how long a learner looks at a plot.
 """
