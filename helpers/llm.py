@@ -47,8 +47,8 @@ class Reply:
         return f"{self.text}\n\n<small>{self.facts()}</small>"
 
     def __repr__(self) -> str:
-        text = self.text if len(self.text) <= 30 else self.text[:30] + "…"
-        return f"<Reply {text!r} · {self.facts()}>"
+        text = " ".join(self.text.split())  # one line: no literal \n in a repr
+        return f"<Reply 「{text if len(text) <= 30 else text[:30] + '…'}」 · {self.facts()}>"
 
 
 def as_messages(messages: Messages) -> list[dict]:
