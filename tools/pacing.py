@@ -116,7 +116,7 @@ def table(estimates: list[Estimate]) -> str:
 
 def main(argv: list[str]) -> int:
     root = Path(__file__).resolve().parents[1]
-    paths = [Path(a) for a in argv] or sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    paths = [Path(a) for a in argv] or sorted((root / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
     print(table([estimate(p) for p in paths]))
     return 0
 
