@@ -115,7 +115,14 @@ class Conversation:
         return len(self._turns)
 
     def __repr__(self) -> str:
-        return f"Conversation(turns={len(self)}, system={self.system!r}, budget_tokens={self.budget_tokens})"
+        budget = f"，预算 {self.budget_tokens} tokens" if self.budget_tokens else ""
+        return f"<Conversation {len(self)} 条消息，{'有' if self.system else '无'}系统提示{budget}>"
+
+    def _repr_markdown_(self) -> str:
+        """In a notebook: the transcript itself (content first), then one facts line."""
+        rows = [f"**{_ROLE_NAMES[t.role]}**：{t.content}" + ("（中断）" if t.partial else "")
+                for t in self._turns]
+        return "\n\n".join(rows + [f"<small>{repr(self)[1:-1]}</small>"])
 
     # -- export / import -----------------------------------------------------
 

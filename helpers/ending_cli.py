@@ -42,9 +42,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     m = evaluate(rows, args.strategy)
     print(f"策略：{args.strategy}    数据：{args.target[0]}")
-    print(" " * 10 + "判为结束  判为继续")  # a Chinese character is two columns wide
-    print(f"实际结束  {m['tp']:>8}  {m['fn']:>8}")
-    print(f"实际继续  {m['fp']:>8}  {m['tn']:>8}")
+    # One labelled line per row, no columns to line up: CJK text is two columns wide in a
+    # terminal but not exactly that in a browser's monospace font (lesson 04 shows this output).
+    print(f"实际结束 {m['tp'] + m['fn']} 句：判为结束 {m['tp']}，判为继续 {m['fn']}")
+    print(f"实际继续 {m['fp'] + m['tn']} 句：判为结束 {m['fp']}，判为继续 {m['tn']}")
     print(f"误判结束率（用户没说完、对话却结束了）：{m['false_end_rate']:.3%}")
     print(f"precision={m['precision']:.3f} recall={m['recall']:.3f} f1={m['f1']:.3f} n={m['n']}")
     return 0

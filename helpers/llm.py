@@ -36,6 +36,21 @@ class Reply:
         first = f"首字 {self.first_token_seconds:.2f} 秒 · " if self.first_token_seconds else ""
         return f"{first}总计 {self.seconds:.2f} 秒"
 
+    def facts(self) -> str:
+        """One Chinese line of what is known about the reply (no timings: they vary)."""
+        used = (f"输入 {self.usage['input_tokens']} · 输出 {self.usage['output_tokens']} tokens"
+                if {"input_tokens", "output_tokens"} <= set(self.usage) else "用量未知")
+        cut = " · ⚠ 回答不完整" if self.partial or self.finish_reason == "length" else ""
+        return f"{self.model or '模型未知'} · 结束原因 {self.finish_reason} · {used}{cut}"
+
+    def _repr_markdown_(self) -> str:
+        """In a notebook: the answer rendered as Markdown first, then the facts line."""
+        return f"{self.text}\n\n<small>{self.facts()}</small>"
+
+    def __repr__(self) -> str:
+        text = " ".join(self.text.split())  # one line: no literal \n in a repr
+        return f"<Reply 「{text if len(text) <= 30 else text[:30] + '…'}」 · {self.facts()}>"
+
 
 def as_messages(messages: Messages) -> list[dict]:
     """Accept a plain question or a messages list; refuse bad input before sending anything."""

@@ -115,11 +115,11 @@ def test_sampling_parameters_the_recording_does_not_pin_are_ignored_and_said(kit
 
 
 def test_a_pinned_parameter_must_match(kit):
-    # Lesson 01 records "你是谁？"-style questions with and without temperature 1.2; the
-    # recording made with temperature pins it.
+    # Lesson 01 records its Hangzhou question at temperature 0 and at 1.5; the recording
+    # made with a temperature pins it.
     exchanges = json.loads((RECORDINGS / "01_first_call.json").read_text("utf-8"))["exchanges"]
     pinned = next(e for e in exchanges
-                  if (e["request"]["body"].get("parameters") or {}).get("temperature") == 1.2)
+                  if (e["request"]["body"].get("parameters") or {}).get("temperature") == 1.5)
     url = kit.base_url + "/services/aigc/text-generation/generation"
     body = pinned["request"]["body"]
     same = requests.post(url, json=body, timeout=10)

@@ -20,7 +20,15 @@ from helpers.tokens import count_message_tokens, count_tokens
 from lesson_run import check_cells, run_lesson, stdout_of
 
 VARIED_LESSONS = [
+    "00_environment_check",
+    "01_first_call",
+    "02_multi_turn",
+    "03_streaming",
     "03b_thinking_models",
+    "04_end_detection",
+    "04b_end_detection_compare",
+    "05_errors_and_retries",
+    "06_project1_chat",
     "07_model_selection",
     "08_prompt_engineering",
     "09_retrieval",
