@@ -1,18 +1,13 @@
-"""Lesson 13, Project 2 (项目二：企业知识库客服): Project 1's chat answering from the shoe store's
-knowledge base, with sources, honest refusals and the same polite ending.
-
-    python -m helpers.project2                      # or: make chat2
-    python -m helpers.project2 --no-stream --index /tmp/my_index
-
-Nothing of Project 1 is copied: ``KbChatBot`` is ``ChatBot`` (helpers/chatbot.py: history, end
-detection, errors) whose one model call, ``_ask``, becomes lesson 10's RAG (helpers/rag.py:
-rewrite the follow-up, retrieve, refuse below the threshold, four-part prompt, citations).
-The console reuses helpers/project1.py (read_line, handle_line, commands) and adds ``/sources``;
-the notebook widget is helpers/widget.py's ChatWidget around a KbChatBot (``widget()``).
+"""Lesson 13, Project 2 (项目二：企业知识库客服): Project 1's chat answering from the store's
+knowledge base with sources, honest refusals and the same polite ending. ``python -m
+helpers.project2`` (``make chat2``). ``KbChatBot`` is helpers/chatbot.py's ChatBot (history, end
+detection, errors) whose one model call, ``_ask``, becomes lesson 10's RAG (helpers/rag.py); the
+console reuses helpers/project1.py and adds ``/sources``; lesson 06's ChatWidget takes a KbChatBot.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import tempfile
@@ -30,28 +25,10 @@ from .retrieval import KB, Hit, chunk_documents, load_documents
 LESSON = "13_project2_kb_chat"  # record mode writes notebooks/recordings/13_project2_kb_chat.json
 INDEX = KB.parent / "kb_index"  # the lessons' index folder (git-ignored), its own collection
 COLLECTION, DIMENSION = "project2", 256  # lessons 09-10 measured retrieval at 256 dimensions
-DEMO = [  # the scripted customer conversation: size → returns → comparison → unknown → bye
-    "我平时穿 42 码，疾风 3 Pro 偏大还是偏小？该选多大？",
-    "如果买了不合适，可以退货吗？",
-    "它和云朵慢跑鞋有什么区别？哪双更适合跑步新手？",
-    "对了，买疾风 3 Pro 送袜子吗？",
-    "好的，没有别的问题了，谢谢",
-]
 NO_ANSWER = ("（知识库里没有找到足够相关的资料，所以不作回答，以免给出不准确的信息。"
              "可以换个问法，或输入 /sources 查看检索到了什么。）")
 SOURCES_HELP = "  /sources             查看上一个回答检索到的资料（文档、小节、相似度）"
 HELP = project1.HELP.replace("\n结束对话", f"\n{SOURCES_HELP}\n结束对话", 1)
-
-
-class Recorder:
-    """A store that remembers what its last search found (for /sources, no second search)."""
-
-    def __init__(self, store) -> None:
-        self.store, self.seen = store, []
-
-    def search(self, query: str, k: int = 5) -> list[Hit]:
-        self.seen = self.store.search(query, k)
-        return self.seen
 
 
 def open_store(folder: Optional[Path] = None,
@@ -73,9 +50,8 @@ def open_store(folder: Optional[Path] = None,
 def describe_store(store) -> str:
     """「知识库：32 篇文档，112 块；向量：…」 — what the index holds and who computed it."""
     points = store.client.scroll(store.collection, limit=1000)[0]
-    method = points[0].payload["method"] if points else "？"
-    docs = {p.payload["doc"] for p in points}
-    return f"知识库：{len(docs)} 篇文档，{len(points)} 块；向量：{method}"
+    return (f"知识库：{len({p.payload['doc'] for p in points})} 篇文档，{len(points)} 块；"
+            f"向量：{points[0].payload['method'] if points else '？'}")
 
 
 def split_turns(messages: list[dict]) -> tuple[str, list[dict]]:
@@ -94,13 +70,12 @@ def ask_kb(question: str, history: list[dict], store,
     messages = rag.build_messages(question, hits, history=history) if hits else []
     replies: list[Reply] = []
 
-    def run(piece: Callable[[str], None]) -> str:
-        reply = (stream_chat(messages, model=model, on_text=piece) if stream
-                 else chat(messages, model=model))
+    def run(piece: Callable[[str], None]) -> str:  # runs in rag's thread
+        replies.append(stream_chat(messages, model=model, on_text=piece) if stream
+                       else chat(messages, model=model))
         if not stream:
-            piece(reply.text)
-        replies.append(reply)
-        return reply.text
+            piece(replies[0].text)  # --no-stream: the whole answer as one piece
+        return replies[0].text
 
     answer = rag.AnswerStream(run, query, hits)
     pieces = iter(answer)
@@ -126,10 +101,12 @@ class KbChatBot(ChatBot):
     def __init__(self, store, **options) -> None:
         options.setdefault("system", rag.SYSTEM)  # what /history shows; rag builds the prompt
         super().__init__(**options)
-        self.store = Recorder(store)
+        self.store = store
         self.last: Optional[rag.RagAnswer] = None  # the last answer given, for /sources
-        self.seen: list[Hit] = []  # every candidate its search returned
+        self.seen: list[Hit] = []  # every candidate the search behind it returned
+        self._found: list[Hit] = []  # what the latest search returned
         self.note = ""  # the footer of the answer just given ("" otherwise)
+        self._pending: Optional[rag.RagAnswer] = None
 
     def send(self, text: str, on_text: Optional[Callable[[str], None]] = None,
              **more) -> Outcome:
@@ -137,45 +114,41 @@ class KbChatBot(ChatBot):
         self.note = ""
         if text.strip() == "/sources":
             return Outcome("hint", self.sources())
-        self._pending: Optional[rag.RagAnswer] = None
+        self._pending = None
         outcome = super().send(text, on_text, **more)
         if self._pending is None or outcome.kind not in ("answer", "partial"):
             return outcome
-        self.last, self.seen = self._pending, list(self.store.seen)
+        self.last, self.seen = self._pending, self._found
         self.note = footer(self.last)
         return Outcome(outcome.kind, f"{outcome.text}\n{self.note}", outcome.reply)
 
     def _ask(self, on_text: Optional[Callable[[str], None]], *more) -> Reply:
         question, history = split_turns(self.conversation.messages_for_request())
-        self._pending, reply = ask_kb(question, history, self.store, on_text,
+        self._pending, reply = ask_kb(question, history, self, on_text,  # self.search below
                                       model=self.model, stream=self.stream)
         return reply
+
+    def search(self, query: str, k: int = 5) -> list[Hit]:
+        """The store's search, remembering what it found (for /sources: no second search)."""
+        self._found = self.store.search(query, k)
+        return self._found
 
     def sources(self) -> str:
         """/sources: the search behind the last answer, every candidate and what became of it."""
         if self.last is None:
             return "（还没有回答过问题，没有检索记录。）"
-        last = self.last
-        lines = [f"检索的问题：{last.query}",
-                 f"相似度阈值 {rag.THRESHOLD}，取前 {rag.K} 块："]
-        used = {h.chunk.id for h in last.hits}
-        cited = {h.chunk.id for h in rag.cited(last.text, last.hits)}
-        for n, hit in enumerate(self.seen, start=1):
-            fate = ("回答引用了它" if hit.chunk.id in cited else "交给了模型" if hit.chunk.id in used
-                    else "低于阈值，没有使用")
-            lines.append(f"  {n}. {rag.label(hit)} · 相似度 {hit.score:.2f} · {fate}")
-        return "\n".join(lines)
+        used = {h.chunk.id for h in self.last.hits}
+        cited = {h.chunk.id for h in rag.cited(self.last.text, self.last.hits)}
+        fate = {True: "回答引用了它", False: "交给了模型", None: "低于阈值，没有使用"}
+        return "\n".join([f"检索的问题：{self.last.query}",
+                          f"相似度阈值 {rag.THRESHOLD}，取前 {rag.K} 块："] + [
+            f"  {n}. {rag.label(h)} · 相似度 {h.score:.2f} · "
+            + fate[h.chunk.id in cited if h.chunk.id in used else None]
+            for n, h in enumerate(self.seen, start=1)])
 
     def reset(self) -> None:
         super().reset()
-        self.last, self.seen, self.note = None, [], ""
-
-
-def widget(store, **options):
-    """The notebook widget of lesson 06 (helpers/widget.py) around a KbChatBot."""
-    from .widget import ChatWidget
-
-    return ChatWidget(KbChatBot(store, **options))
+        self.last, self.seen, self.note = None, [], ""  # a new topic: nothing was retrieved
 
 
 def handle_line(bot: KbChatBot, line: str) -> bool:
@@ -200,7 +173,7 @@ def run_script(lines: Iterable[str], bot: KbChatBot) -> KbChatBot:
     return bot
 
 
-def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
+def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.project2",
                                      description="项目二：企业知识库客服（控制台版）。")
     parser.add_argument("--model", help="模型名（默认取 .env 的 LLM_MODEL，否则 qwen-plus）")
@@ -208,15 +181,9 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     parser.add_argument("--no-stream", dest="stream", action="store_false",
                         help="等完整回答生成后一次显示（默认流式输出）")
     parser.add_argument("--index", type=Path, help=f"索引文件夹（默认 {INDEX}）")
-    return parser.parse_args(argv)
-
-
-def main(argv: Optional[list[str]] = None) -> int:
-    args = parse_args(argv)
-    try:
-        import readline  # noqa: F401 - arrow keys and line history for input(); not on Windows
-    except ImportError:
-        pass
+    args = parser.parse_args(argv)
+    with contextlib.suppress(ImportError):  # arrow keys and line history; not on Windows
+        import readline  # noqa: F401
     try:
         settings = setup(LESSON, model=args.model)
         check_model(settings.model)
@@ -227,9 +194,6 @@ def main(argv: Optional[list[str]] = None) -> int:
     except (ConfigError, LLMError, ValueError) as err:
         project1.say(str(err))
         return 2
-    except KeyboardInterrupt:
-        project1.say("\n（已取消启动）")
-        return 1
     project1.say("输入 /help 查看命令，/sources 查看回答的依据；说「再见」或按 Ctrl-D 结束对话。")
     if hasattr(sys.stdin, "reconfigure"):  # bytes that are not UTF-8 arrive as surrogates
         sys.stdin.reconfigure(errors="surrogateescape")

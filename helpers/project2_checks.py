@@ -1,4 +1,4 @@
-"""Lesson 13, Project 2: the requirements list that checks itself, and what the checks share.
+"""Lesson 13, Project 2: the scripted demo conversation and the self-checking requirements.
 
 ``report(store)`` prints one line per requirement of 项目二 (✓ or ✗) and ends with how many
 passed. The retrieval quality is measured in the run (lesson 09's recall@k and MRR on
@@ -25,6 +25,13 @@ from .ending import FAREWELL
 from .meter import METER
 from .retrieval import evaluate, load_documents
 
+DEMO = [  # the scripted customer conversation: size → returns → comparison → unknown → bye
+    "我平时穿 42 码，疾风 3 Pro 偏大还是偏小？该选多大？",
+    "如果买了不合适，可以退货吗？",
+    "它和云朵慢跑鞋有什么区别？哪双更适合跑步新手？",
+    "对了，买疾风 3 Pro 送袜子吗？",
+    "好的，没有别的问题了，谢谢",
+]
 QUESTIONS = KIT_ROOT / "notebooks" / "data" / "kb_questions.jsonl"
 OUT_OF_BASE = "买鞋送袜子吗？"  # nothing in the knowledge base says
 MIN_RECALL = 0.80  # the project's bar for recall@K of the program's retrieval
@@ -84,8 +91,8 @@ def _calls() -> int:
 
 
 def cites_sources(store) -> bool:
-    outcome = project2.KbChatBot(store).send(project2.DEMO[0])
-    bot_hits = [rag.label(h) for h in rag.retrieve(project2.DEMO[0], store)]
+    outcome = project2.KbChatBot(store).send(DEMO[0])
+    bot_hits = [rag.label(h) for h in rag.retrieve(DEMO[0], store)]
     last = outcome.text.splitlines()[-1]
     return outcome.kind == "answer" and last.startswith("来源：") and bool(bot_hits) and all(
         name in bot_hits for name in last.removeprefix("来源：").split("；"))
@@ -93,11 +100,11 @@ def cites_sources(store) -> bool:
 
 def follow_up_has_history(store) -> bool:
     bot = _Spy(store)
-    first = bot.send(project2.DEMO[0])
-    bot.send(project2.DEMO[1])
+    first = bot.send(DEMO[0])
+    bot.send(DEMO[1])
     question, history = bot.given
-    return question == project2.DEMO[1] and [m["content"] for m in history] == [
-        project2.DEMO[0], bot.conversation.turns[1].content] and first.kind == "answer"
+    return question == DEMO[1] and [m["content"] for m in history] == [
+        DEMO[0], bot.conversation.turns[1].content] and first.kind == "answer"
 
 
 def refuses_out_of_base(store) -> bool:
@@ -109,7 +116,7 @@ def refuses_out_of_base(store) -> bool:
 
 def farewell(store) -> bool:
     before, bot = _calls(), project2.KbChatBot(store)
-    outcome = bot.send(project2.DEMO[-1])
+    outcome = bot.send(DEMO[-1])
     return outcome.kind == "farewell" and outcome.text == FAREWELL and _calls() == before
 
 
@@ -117,19 +124,19 @@ def survives_errors(store) -> bool:
     from .replay.faults import inject_fault  # machinery, imported only when the check runs
 
     bot = project2.KbChatBot(store)
-    bot.send(project2.DEMO[0])
+    bot.send(DEMO[0])
     history = bot.conversation.messages
     with inject_fault("invalid_key"):
-        failed = bot.send(project2.DEMO[1])
+        failed = bot.send(DEMO[1])
     return (failed.kind == "error" and failed.text.startswith("✗")
             and bot.conversation.messages == history
-            and bot.send(project2.DEMO[1]).kind == "answer")
+            and bot.send(DEMO[1]).kind == "answer")
 
 
 def shows_sources(store) -> bool:
     bot = project2.KbChatBot(store)
     empty = bot.send("/sources").text
-    bot.send(project2.DEMO[0])
+    bot.send(DEMO[0])
     shown = bot.send("/sources")
     return ("还没有回答" in empty and shown.kind == "hint" and len(bot.conversation) == 2
             and all(rag.label(h) in shown.text for h in bot.last.hits) and "相似度" in shown.text)
@@ -137,7 +144,7 @@ def shows_sources(store) -> bool:
 
 def streams(store) -> bool:
     pieces: list[str] = []
-    outcome = project2.KbChatBot(store).send(project2.DEMO[0], on_text=pieces.append)
+    outcome = project2.KbChatBot(store).send(DEMO[0], on_text=pieces.append)
     return len(pieces) > 1 and outcome.text.startswith("".join(pieces) + "\n来源：")
 
 
@@ -149,7 +156,7 @@ def console_run(store) -> bool:
         env.pop(name, None)
     with tempfile.TemporaryDirectory() as index:
         run = subprocess.run([sys.executable, "-m", "helpers.project2", "--index", index],
-                             input="\n".join(project2.DEMO) + "\n", env=env, text=True,
+                             input="\n".join(DEMO) + "\n", env=env, text=True,
                              capture_output=True, encoding="utf-8", cwd=KIT_ROOT, timeout=300)
     lines = run.stdout.splitlines()
     return (run.returncode == 0 and "回放模式" in lines[0] and lines[-1] == FAREWELL

@@ -19,7 +19,8 @@ pexpect = pytest.importorskip("pexpect")
 
 from helpers import rag  # noqa: E402
 from helpers.ending import FAREWELL  # noqa: E402
-from helpers.project2 import DEMO, NO_ANSWER  # noqa: E402
+from helpers.project2 import NO_ANSWER  # noqa: E402
+from helpers.project2_checks import DEMO  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 90  # seconds; a slow CI machine, not a speed requirement
@@ -37,10 +38,11 @@ WITH_FAULT = """
 import sys
 import helpers
 from helpers import project2
+from helpers.project2_checks import DEMO
 from helpers.replay.faults import inject_fault, is_chat
 
 helpers.setup(project2.LESSON)
-second = lambda r: is_chat(r) and project2.DEMO[1] in str(r.body)
+second = lambda r: is_chat(r) and DEMO[1] in str(r.body)
 with inject_fault("invalid_key", when=second):
     sys.exit(project2.main(sys.argv[1:]))
 """
