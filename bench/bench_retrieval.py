@@ -84,22 +84,7 @@ def main() -> int:
     print(f"| 按句（≤150） | {len(sentence)} | " + " | ".join(f"{v:.2f}" for v in row)
           + f" | {share:.0%} |")
 
-    print("\n拒答阈值（第 10 课用）：混合 + 重排后第 1 名的重排分数")
-    top = {q["id"]: (V.rerank(q["question"], R.rrf(*(
-        f(q["question"]) for f in (table["BM25（jieba）"], table["稠密检索"])))[:20], top_n=1)[0].score,
-        bool(q["relevant"])) for q in questions}
-    best = max(sorted({s for s, _ in top.values()}), key=lambda t: sum(
-        (s >= t) == answerable for s, answerable in top.values()))
-    for label, flag in (("有答案", True), ("无答案", False)):
-        scores = sorted(s for s, a in top.values() if a == flag)
-        print(f"  {label}（{len(scores)} 个）：最低 {scores[0]:.3f}，中位 {scores[len(scores) // 2]:.3f}，"
-              f"最高 {scores[-1]:.3f}")
-    for t in (best, 0.2, 0.25, 0.3):
-        ok = sum((s >= t) == answerable for s, answerable in top.values())
-        refused = sum(s < t for s, _ in top.values())
-        print(f"  阈值 {t:.3f}：区分正确 {ok}/{len(top)}，拒答 {refused} 个"
-              + ("（最佳）" if t == best else ""))
-
+    print("\n拒答阈值（第 10 课）：python bench/bench_rag.py")
     print("\n稠密检索 recall@5 与向量维度（按标题分块）：")
     for dimension in (64, 256, 1024):
         runs, _ = methods(chunks, folder, f"dim{dimension}", dimension)

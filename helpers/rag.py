@@ -161,15 +161,15 @@ def answer(question: str, store, *, history: list[dict] | None = None,
 class AnswerStream:
     """Iterate for the text pieces; afterwards ``answer`` is the RagAnswer."""
 
-    def __init__(self, run: Callable[[Callable[[str], None]], str], query: str,
-                 hits: list[Hit]):
+    def __init__(self, run: Callable[[Callable[[str], None]], str], query: str, hits: list):
         self._run, self.query, self.hits = run, query, hits
         self.answer: RagAnswer | None = None
 
     def __iter__(self) -> Iterator[str]:
-        if not self.hits:
+        if not self.hits and self.answer is None:  # refused before any model call
             self.answer = _refused(self.query)
-            yield REFUSAL
+        if self.answer is not None:  # refused, or iterated before: no second call
+            yield self.answer.text
             return
         pieces: queue.Queue = queue.Queue()
         stop = threading.Event()
@@ -187,21 +187,16 @@ class AnswerStream:
 
         threading.Thread(target=work, daemon=True).start()
         try:
-            while True:
-                item = pieces.get()
-                if isinstance(item, str):
-                    yield item
-                    continue
-                if item[0] == "error":
-                    raise item[1]
-                self.answer = _finish(item[1], self.query, self.hits)
-                return
-        except (KeyboardInterrupt, GeneratorExit):
+            while isinstance(item := pieces.get(), str):
+                yield item
+        except (KeyboardInterrupt, GeneratorExit):  # Ctrl-C, or the loop was left early
             stop.set()
-            while not isinstance(item := pieces.get(), tuple):
+            while isinstance(item := pieces.get(), str):
                 pass
-            if item[0] == "done":
-                self.answer = _finish(item[1], self.query, self.hits)
+        if item[0] == "done":
+            self.answer = _finish(item[1], self.query, self.hits)
+        elif not stop.is_set():
+            raise item[1]
 
 
 def stream_answer(question: str, store, *, history: list[dict] | None = None,

@@ -10,7 +10,7 @@ from helpers import exercises
 from helpers.exercises import Hint, check, evaluate, is_placeholder
 from lesson_run import NOTEBOOKS, check_cells, run_lesson
 
-LESSONS = ["07_model_selection", "08_prompt_engineering", "11_finetune_data",
+LESSONS = ["07_model_selection", "08_prompt_engineering", "10_rag", "11_finetune_data",
            "12_finetune_deploy", "13_project2_kb_chat"]
 
 

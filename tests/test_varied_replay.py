@@ -19,7 +19,7 @@ from helpers.replay.varied import VariedResponder
 from helpers.tokens import count_message_tokens, count_tokens
 from lesson_run import check_cells, run_lesson, stdout_of
 
-VARIED_LESSONS = ["07_model_selection", "08_prompt_engineering", "09_retrieval",
+VARIED_LESSONS = ["07_model_selection", "08_prompt_engineering", "09_retrieval", "10_rag",
                   "11_finetune_data", "12_finetune_deploy", "13_project2_kb_chat"] + [
     name.strip() for name in os.environ.get("LLM_VARIED_LESSONS", "").split(",") if name.strip()]
 
