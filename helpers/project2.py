@@ -64,30 +64,31 @@ def ask_kb(question: str, history: list[dict], store,
            on_text: Optional[Callable[[str], None]] = None, *, model: Optional[str] = None,
            stream: bool = True) -> tuple[rag.RagAnswer, Reply]:
     """Lesson 10's steps through rag's public API, keeping the model's Reply (partial, usage):
-    rewrite → retrieve → (refuse before any call | four-part prompt → stream) → RagAnswer."""
+    rewrite → retrieve → (refuse before any call | four-part prompt → answer) → RagAnswer.
+    The answer streams in this thread, as in Project 1, so a stop (Ctrl-C, the widget's ■)
+    keeps exactly what was shown."""
+    show = on_text or (lambda piece: None)
     query = rag.rewrite_question(question, history, model=model)
     hits = rag.retrieve(query, store)
-    messages = rag.build_messages(question, hits, history=history) if hits else []
-    replies: list[Reply] = []
+    if not hits:  # nothing relevant enough: no model call
+        reply = Reply(rag.REFUSAL, "stop", model=model or "")
+        show(reply.text)
+    elif stream:
+        reply = stream_chat(rag.build_messages(question, hits, history=history), model=model,
+                            on_text=show)
+    else:
+        reply = chat(rag.build_messages(question, hits, history=history), model=model)
+        show(reply.text)
+    return judged(reply.text, query, hits), reply
 
-    def run(piece: Callable[[str], None]) -> str:  # runs in rag's thread
-        replies.append(stream_chat(messages, model=model, on_text=piece) if stream
-                       else chat(messages, model=model))
-        if not stream:
-            piece(replies[0].text)  # --no-stream: the whole answer as one piece
-        return replies[0].text
 
-    answer = rag.AnswerStream(run, query, hits)
-    pieces = iter(answer)
-    try:
-        for piece in pieces:
-            if on_text:
-                on_text(piece)
-    except KeyboardInterrupt:  # the widget's stop: the stream hangs up, keeps what arrived
-        pieces.close()
-    if answer.answer is None:
-        raise KeyboardInterrupt  # stopped before the answer began: ChatBot takes it back
-    return answer.answer, replies[0] if replies else Reply(rag.REFUSAL, "stop", model=model or "")
+def judged(text: str, query: str, hits: list[Hit]) -> rag.RagAnswer:
+    """rag's verdict on an answer's text (refused? which chunks cited?) by its public
+    AnswerStream, which, handed the finished text, makes no model call."""
+    verdict = rag.AnswerStream(lambda piece: text, query, hits)
+    for _ in verdict:
+        pass
+    return verdict.answer
 
 
 def footer(answer: rag.RagAnswer) -> str:
