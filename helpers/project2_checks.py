@@ -20,7 +20,7 @@ import tempfile
 from typing import Callable, Iterator
 
 from . import project2, rag
-from .config import KIT_ROOT, current, setup
+from .config import DEFAULT_MODEL, KIT_ROOT, current, setup
 from .ending import FAREWELL
 from .meter import METER
 from .retrieval import evaluate, load_documents
@@ -69,7 +69,7 @@ def offline(store) -> Iterator[object]:
     if settings.mode in ("replay", "author"):
         yield store
         return
-    setup(settings.lesson, mode="replay")
+    setup(settings.lesson, mode="replay", model=DEFAULT_MODEL)  # the model recorded
     try:
         if _replay_store is None:
             _replay_store = project2.open_store(tempfile.mkdtemp(prefix="kb-replay-"))
