@@ -7,8 +7,8 @@ The steps, in the order ``answer`` runs them:
 2. ``retrieve(question, store)`` — the ``k`` nearest chunks whose cosine score reaches
    ``threshold``. Nothing left → refuse *before any model call* (reason "no_relevant_chunk").
    ``THRESHOLD`` was chosen on ``notebooks/data/kb_questions.jsonl`` with ``choose_threshold``
-   for the replay stand-in ``local-lsa-char-ngram`` (256 dimensions); with another embedding
-   model (``text-embedding-v4`` live) measure it again: ``choose_threshold(top_scores(...))``.
+   for the replay stand-in ``local-lsa-char-ngram`` (256 dimensions, chunks by heading); with
+   another model (``text-embedding-v4`` live) measure again: ``choose_threshold(top_scores())``.
 3. ``build_messages(question, hits, history=...)`` — lesson 08's four parts: 用户指令 (the
    question), 对话上下文 (the history), 附加内容 (the chunks, numbered and delimited, each
    labelled 「文档 › 小节」) and 输出要求 (answer only from them, cite [n], else ``REFUSAL``).
@@ -19,7 +19,8 @@ The steps, in the order ``answer`` runs them:
 Streaming: ``stream_answer(...)`` returns an ``AnswerStream``. Iterate it for the text pieces
 (a refusal before the model call is one piece, ``REFUSAL``); when the loop ends,
 ``stream.answer`` holds the ``RagAnswer``. Ctrl-C (or breaking out of the loop) stops the
-stream and keeps what arrived. Freshness needs nothing here: change a document, call
+stream and keeps what arrived; iterating a finished stream again yields its text, with no
+second call. Freshness needs nothing here: change a document, call
 ``store.add(chunks)`` (an upsert of that document) and ask again.
 """
 from __future__ import annotations
@@ -30,6 +31,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
+from .errors import bad_input
 from .llm import chat, stream_chat
 from .prompts import build_prompt
 from .retrieval import Hit
@@ -47,7 +49,7 @@ REWRITE = ("你负责改写问题：根据对话历史，把用户最后的追�
 @dataclass
 class RagAnswer:
     text: str
-    sources: list[Hit]  # the chunks the answer rests on (cited ones first choice)
+    sources: list[Hit]  # the chunks it cited as [n]; all it was given if it cited none
     refused: bool
     reason: str  # "" | "no_relevant_chunk" | "model_refused"
     query: str = ""  # what was searched: the question, or its rewrite
@@ -122,7 +124,7 @@ def rewrite_question(question: str, history: list[dict] | None, *,
     """A follow-up rewritten by the model into a standalone question (no history: as is)."""
     if not history:
         return question
-    turns = "\n".join(f"{'用户' if m['role'] == 'user' else '助手'}：{m['content']}"
+    turns = "\n".join(f"{'用户' if m.get('role') == 'user' else '助手'}：{m.get('content', '')}"
                       for m in history[-6:])
     reply = chat([{"role": "system", "content": REWRITE},
                   {"role": "user", "content": f"对话历史：\n{turns}\n\n追问：{question}"}],
@@ -134,6 +136,8 @@ def rewrite_question(question: str, history: list[dict] | None, *,
 
 def _prepare(question: str, store, history: list[dict] | None, model: str | None,
              k: int, threshold: float) -> tuple[str, list[Hit]]:
+    if not str(question or "").strip():
+        raise bad_input("问题是空的：请输入内容后再提问。")
     query = rewrite_question(question, history, model=model)
     return query, retrieve(query, store, k=k, threshold=threshold)
 

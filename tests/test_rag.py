@@ -177,3 +177,13 @@ def test_freshness_change_one_fact_upsert_and_ask_again(store, tmp_path):
     assert "满 129 元" in hits[0].chunk.text
     prompt = rag.build_messages(question, hits)[-1]["content"]
     assert "满 129 元" in prompt and "满 99 元" not in prompt
+
+
+def test_an_empty_question_gets_a_short_chinese_message_and_no_call(store):
+    before = chat_calls()
+    for blank in ("", "   "):
+        with pytest.raises(helpers.LLMError, match="问题是空的"):
+            rag.answer(blank, store)
+        with pytest.raises(helpers.LLMError, match="问题是空的"):
+            rag.stream_answer(blank, store)
+    assert chat_calls() == before
