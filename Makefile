@@ -43,6 +43,11 @@ test: $(STAMP)  ## unit tests + every notebook under nbval, offline, replay mode
 chat: $(STAMP)  ## the course's first project in the terminal
 	@set -m; $(BIN)/python -m $(CHAT_MODULE)
 
+# Project 2 (lesson 13): the same chat answering from notebooks/data/kb, with sources.
+.PHONY: chat2
+chat2: $(STAMP)  ## the course's second project (knowledge-base customer service) in the terminal
+	@set -m; $(BIN)/python -m helpers.project2
+
 restore: $(STAMP)  ## copy your edited lessons to my-work/, then restore the shipped ones
 	@$(BIN)/python tools/restore.py
 

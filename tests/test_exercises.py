@@ -25,6 +25,7 @@ LESSONS = [
     "10_rag",
     "11_finetune_data",
     "12_finetune_deploy",
+    "13_project2_kb_chat",
 ]
 
 

@@ -35,6 +35,7 @@ VARIED_LESSONS = [
     "10_rag",
     "11_finetune_data",
     "12_finetune_deploy",
+    "13_project2_kb_chat",
 ] + [
     name.strip() for name in os.environ.get("LLM_VARIED_LESSONS", "").split(",") if name.strip()]
 
