@@ -21,6 +21,7 @@ from .config import KIT_ROOT, ConfigError, check_model, setup
 from .conversation import DEFAULT_SYSTEM, Conversation
 from .ending import FAREWELL
 from .errors import LLMError
+from .front_end import set_front_end
 
 LESSON = "06_project1_chat"  # record mode writes notebooks/recordings/06_project1_chat.json
 SAVE_FOLDER = Path("my_chats")  # where /save puts a bare file name (git-ignored)
@@ -145,6 +146,7 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
+    set_front_end("console")  # a replay miss says what to type here, not which cell to rerun
     try:
         import readline  # noqa: F401 - arrow keys and line history for input(); not on Windows
     except ImportError:
