@@ -26,14 +26,7 @@ def _restore_environment():
 def pytest_collection_modifyitems(config, items):
     """Lesson 12's stored outputs come from a real LoRA run, which needs the optional
     ``finetune`` extra. Without it nbval skips that notebook (tests/test_finetune_lesson.py
-    still runs the lesson, extra-less); in CI a missing extra is an error, not a skip.
-
-    ``make test`` runs on every core (pytest-xdist, ``--dist loadgroup``): a notebook's cells
-    share one kernel and must run in order on one worker, so each notebook is one group;
-    every other test is scheduled on its own."""
-    for item in items:
-        if item.fspath.ext == ".ipynb":
-            item.add_marker(pytest.mark.xdist_group(item.fspath.basename))
+    still runs the lesson, extra-less); in CI a missing extra is an error, not a skip."""
     from helpers import finetune
 
     lesson = [i for i in items if i.fspath.basename == "12_finetune_deploy.ipynb"]
