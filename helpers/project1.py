@@ -146,7 +146,6 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
-    set_front_end("console")  # a replay miss says what to type here, not which cell to rerun
     try:
         import readline  # noqa: F401 - arrow keys and line history for input(); not on Windows
     except ImportError:
@@ -205,4 +204,5 @@ def read_line() -> Optional[str]:
 
 
 if __name__ == "__main__":
+    set_front_end("console")  # a replay miss says what to type here, not which cell to rerun
     sys.exit(main())
