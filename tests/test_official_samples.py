@@ -8,6 +8,8 @@ HTTP to the replay server (and a real failed connection to the live host: no net
 from __future__ import annotations
 
 import json
+import os
+import socket
 
 import nbformat
 import pytest
@@ -33,14 +35,29 @@ def shown(cell) -> str:
                    for o in cell.outputs)
 
 
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture(scope="module")
 def ran():
-    """One kernel, as a learner would: lesson 01's first cell, then the samples."""
+    """One kernel, as a learner would: lesson 01's first cell, then the samples. A proxy on a
+    closed port makes the live host unreachable even on a machine with a network (as for a
+    learner offline or behind a dead proxy); the kit's loopback server bypasses proxies."""
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src) for src in (
         'import helpers\nhelpers.setup("01_first_call")', NATIVE, COMPATIBLE, COMPATIBLE_FIXED)]
-    NotebookClient(nb, kernel_name="python3", timeout=120, allow_errors=True,
-                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    saved = dict(os.environ)
+    proxy = f"http://127.0.0.1:{closed_port()}"
+    os.environ.update(HTTPS_PROXY=proxy, HTTP_PROXY=proxy, https_proxy=proxy, http_proxy=proxy)
+    try:
+        NotebookClient(nb, kernel_name="python3", timeout=120, allow_errors=True,
+                       resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     return nb.cells
 
 
