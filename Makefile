@@ -11,6 +11,9 @@ STAMP  := $(VENV)/.installed-stamp
 # UV=false forces pip; UV=/path/to/uv picks one; empty: uv on PATH, else bootstrapped.
 UV     ?=
 export UV
+# `make test` runs on every core (pytest-xdist; TEST_WORKERS=0 runs in one process). A file's
+# tests stay on one worker, in order (--dist loadfile): a notebook's cells share one kernel.
+TEST_WORKERS ?= auto
 # The console chat of project 1 (renamed from helpers.chat).
 CHAT_MODULE ?= helpers.project1
 # Jupyter refuses to start as root (containers, cloud VMs) unless told it is deliberate.
@@ -36,7 +39,7 @@ lab: $(STAMP)  ## open the lessons in JupyterLab (replay mode when no key is set
 
 # On failure, tools/restore.py says whether the learner's own edits to lessons are the cause.
 test: $(STAMP)  ## unit tests + every notebook under nbval, offline, replay mode, no key
-	@$(BIN)/python -m pytest || { status=$$?; $(BIN)/python tools/restore.py --hint; exit $$status; }
+	@$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile || { status=$$?; $(BIN)/python tools/restore.py --hint; exit $$status; }
 
 # `set -m` runs the chat as its own foreground job: Ctrl-C reaches the chat alone (which
 # says goodbye and exits 0), not make, which would otherwise die of it and exit 130.

@@ -143,6 +143,9 @@ def setup(lesson: str | None = None, *, mode: str | None = None,
         settings.replay_url = ensure_server(settings).base  # the per-process secret included
     _point_sdks(settings)
     _session.settings = settings
+    from .notebook_errors import install  # in Jupyter: SDK connection errors in Chinese
+
+    install()
     return settings
 
 

@@ -12,6 +12,7 @@ from typing import Any, Callable, NamedTuple, TypeVar
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
+from .front_end import ShownShort, with_miss_advice
 from .redaction import redact
 
 T = TypeVar("T")
@@ -85,13 +86,11 @@ _KIND_STATUS = {"auth": 401, "permission": 403, "not_found": 404, "rate_limit": 
 _SHOW_DETAIL = {"bad_request", "not_found", "unknown", "bad_input"}
 
 
-class LLMError(Exception):
-    """A failure with a short Chinese explanation (`str(err)`) and everything else as attributes.
-
+class LLMError(ShownShort, Exception):
+    """A failure with a short Chinese explanation (`str(err)`; a short repr, Markdown in Jupyter).
     kind: one of TITLES' keys; code/status/request_id: what the server said; hint: the Chinese fix;
     detail: the original message, untranslated; retryable/retry_after: the retry decision;
-    partial_text: what a broken stream had delivered; original: the exception we mapped from.
-    """
+    partial_text: what a broken stream had delivered; original: the exception we mapped from."""
 
     def __init__(self, kind: str, hint: str, *, code: str | None = None, status: int | None = None,
                  detail: str = "", request_id: str | None = None, retryable: bool | None = None,
@@ -116,14 +115,11 @@ class LLMError(Exception):
         if self.detail and self.kind in _SHOW_DETAIL and self.detail != self.hint:
             line = " ".join(self.detail.split())
             text += "\n  原文：" + (line[:200] + "…" if len(line) > 200 else line)
+        if self.code == "ReplayMiss":  # what to do: console or notebook words (front_end.py)
+            text = with_miss_advice(text)
         return redact(text)  # a server may echo the key back: never show it
 
-    def __repr__(self) -> str:
-        return f"LLMError(kind={self.kind!r}, code={self.code!r}, status={self.status!r})"
-
-    def _render_traceback_(self) -> list[str]:
-        """What Jupyter shows for an uncaught LLMError: the short message, not a wall of
-        traceback through the SDK and the retry library (IPython calls this hook)."""
+    def _render_traceback_(self) -> list[str]:  # Jupyter, uncaught: no wall of SDK traceback
         return [str(self), "  （详细信息：import sys 后查看 sys.last_value.explain(verbose=True)，用法见第 05 课）"]
 
     def explain(self, verbose: bool = False) -> str:

@@ -21,6 +21,7 @@ from .config import KIT_ROOT, ConfigError, check_model, setup
 from .conversation import DEFAULT_SYSTEM, Conversation
 from .ending import FAREWELL
 from .errors import LLMError
+from .front_end import set_front_end
 from .thinking import ThinkingView
 
 LESSON = "06_project1_chat"  # record mode writes notebooks/recordings/06_project1_chat.json
@@ -214,4 +215,5 @@ def read_line() -> Optional[str]:
 
 
 if __name__ == "__main__":
+    set_front_end("console")  # a replay miss says what to type here, not which cell to rerun
     sys.exit(main())

@@ -13,6 +13,7 @@ connection.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -22,8 +23,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Protocol
 
 from . import guard, wire
+from ..front_end import MISS_ADVICE
 from .guard import STATUS_PATH
-from .match import DIFFERS_HEADER
+from .match import DIFFERS_HEADER, is_chat
 from .store import RecordingStore
 
 # Resources DashScope deletes with DELETE (SDK: Files.delete, FineTunes.delete, Deployments.delete).
@@ -531,25 +533,41 @@ class _Handler(BaseHTTPRequestHandler):
 
     def send_miss(self, request: IncomingRequest) -> None:
         """No recording answers this request: HTTP 400 with code ReplayMiss (see docs/replay.md
-        for why 400: no client retries it, and the code tells it apart from a real 400)."""
+        for why 400: no client retries it, and the code tells it apart from a real 400).
+
+        The message says what happened, in plain Chinese (no JSON paths), then what to do in a
+        notebook, where code calling an SDK directly reads only this message; the kit's own
+        clients show the advice for where the learner is instead (``helpers/front_end.py``)."""
         replay = self.server.replay
         summary = describe_request(request)
-        difference = replay.store.diagnose(request.path, request.body) \
-            or replay.store.nearest(request.method, request.path, request.stream, request.body)
+        difference = replay.store.diagnose(request.path, request.body) or plain_difference(
+            replay.store.nearest(request.method, request.path, request.stream, request.body))
         replay.log.misses.append(summary)
         message = (f"回放模式下没有这条请求的录制（{summary}）。"
                    + (f"和最接近的录制相比：{difference}。" if difference else "")
-                   + "回放只能重现课程里录制过的请求：请照课程里的句子原样输入（全角/半角标点和空格不影响）；"
-                     "在控制台里，如果上一个回答被中断了，先输入 /reset 清空对话再问。"
-                     "要问新问题，请在 .env 中设置 DASHSCOPE_API_KEY 并重新运行 helpers.setup()"
-                     " 切换到 live 模式（或设 LLM_MODE=record 录制）。")
+                   + "回放只能重现课程里录制过的请求。" + MISS_ADVICE["notebook"])
         self.send_error_reply(MISS_STATUS, "ReplayMiss", message)
+
+
+def plain_difference(where: str | None) -> str | None:
+    """``body.input.messages[1].content`` → 「第 2 条消息不同」; ``body.parameters.seed`` →
+    「参数 seed 不同」: where a request differs, said without a JSON path."""
+    if not where:
+        return None
+    found = re.search(r"messages\[(\d+)\]", where)
+    if found:
+        return f"第 {int(found.group(1)) + 1} 条消息不同"
+    names = [n for n in re.split(r"[.\[\]]", where.split("（")[0])
+             if n and not n[0].isdigit() and n != "body"]
+    return f"参数 {names[-1]} 不同" if names else "请求内容不同"
 
 
 def describe_request(request: IncomingRequest) -> str:
     """A short Chinese description of a request: endpoint, model, stream, last message."""
     body = request.body if isinstance(request.body, dict) else {}
-    parts = [request.path.rsplit("/", 2)[-2] + "/" + request.path.rsplit("/", 1)[-1]]
+    parts = [("OpenAI 兼容接口" if request.compatible else "DashScope 原生接口")
+             if is_chat(request.path) else request.path.rsplit("/", 2)[-2] + "/"
+             + request.path.rsplit("/", 1)[-1]]
     if body.get("model"):
         parts.append(f"模型 {body['model']}")
     parts.append("流式" if request.stream else "非流式")
