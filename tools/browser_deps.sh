@@ -25,7 +25,7 @@ if [ -n "$missing" ]; then
     exit 1
   fi
 fi
-if ! "$BIN/python" -c "import playwright" 2>/dev/null; then
+if ! "$BIN/python" -c "import playwright, xdist" 2>/dev/null; then
   echo "· 安装 Playwright（Python）/ installing Playwright for Python (the browser extra)"
   if command -v uv >/dev/null 2>&1 || [ -x "$BIN/uv" ]; then
     uv=$(command -v uv || echo "$BIN/uv")

@@ -24,12 +24,28 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def lab():
+def labs():
+    """labs(speed) -> the JupyterLab whose kernels replay at that LLM_REPLAY_SPEED."""
     tmp = Path(tempfile.mkdtemp(prefix="llm-browser-"))
-    server = Lab(tmp)
-    yield server
-    server.close()
+    servers: dict[str, Lab] = {}
+
+    def get(speed: str = "1") -> Lab:
+        if speed not in servers:
+            servers[speed] = Lab(tmp, speed)
+        return servers[speed]
+
+    yield get
+    for server in servers.values():
+        server.close()
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def lab(labs):
+    """The JupyterLab of the chat widget's tests (paced, see test_lessons.PACED)."""
+    import os
+
+    return labs(os.environ.get("BROWSER_PACED_SPEED", "2"))
 
 
 @pytest.fixture(scope="session")

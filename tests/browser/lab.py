@@ -4,7 +4,9 @@ temporary folder, and Debian's Chromium driven by Playwright for Python.
 Nothing in the repository changes: the lessons are copied to a temporary folder, HOME and
 JupyterLab's user settings and workspaces point into it, the kit's own settings
 (``.venv/share/jupyter/lab/settings/overrides.json``, installed by ``make install``) still
-apply. Replay mode, no key, no ``.env``, realistic pacing (LLM_REPLAY_SPEED=1).
+apply. Replay mode, no key, no ``.env``. Two servers share the copy: one at realistic
+pacing (LLM_REPLAY_SPEED=1) for lessons that stream and the chat widget, one without delays
+(LLM_REPLAY_SPEED=0, as nbval runs them) for the others, which keeps the suite short.
 """
 from __future__ import annotations
 
@@ -50,11 +52,15 @@ def free_port() -> int:
 class Lab:
     """``jupyter lab`` in a temporary copy of notebooks/; stopped by ``close``."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, speed: str = "1") -> None:
         self.tmp = tmp
-        self.root = tmp / "notebooks"
-        shutil.copytree(ROOT / "notebooks", self.root,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "kb_index"))
+        self.root = tmp / "notebooks"  # one copy, shared by the servers of one run
+        if not self.root.exists():
+            shutil.copytree(ROOT / "notebooks", self.root,
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "kb_index"))
+            # Lesson 04 reads the kit's development examples at ../bench/data.
+            shutil.copytree(ROOT / "bench" / "data", tmp / "bench" / "data")
+        tmp = tmp / f"speed-{speed}"
         home, settings = tmp / "home", tmp / "lab-user-settings"
         for name, value in USER_SETTINGS.items():
             (settings / name).parent.mkdir(parents=True, exist_ok=True)
@@ -62,13 +68,14 @@ class Lab:
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("DASHSCOPE_", "OPENAI_", "LLM_", "JUPYTER"))}
         env.update(HOME=str(home), LLM_MODE="replay", LLM_ENV_FILE="none",
-                   LLM_REPLAY_SPEED=os.environ.get("BROWSER_REPLAY_SPEED", "1"),
+                   LLM_REPLAY_SPEED=speed,
                    JUPYTERLAB_SETTINGS_DIR=str(settings),
                    JUPYTERLAB_WORKSPACES_DIR=str(tmp / "lab-workspaces"),
                    MPLCONFIGDIR=str(tmp / "mpl"), PYTHONDONTWRITEBYTECODE="1")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(tmp / "jupyter.log", "w")
+        self.log_path = tmp / "jupyter.log"
         root_flag = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "jupyter", "lab", "--no-browser", *root_flag,
@@ -89,7 +96,7 @@ class Lab:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited: {(self.tmp / 'jupyter.log').read_text()}")
+                raise RuntimeError(f"jupyter lab exited: {self.log_path.read_text()}")
             try:
                 self.api("status")
                 return

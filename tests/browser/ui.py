@@ -103,7 +103,7 @@ def run_all(page, shots: Path, timeout: float = 240, max_shots: int = 4) -> Run:
         else:  # nothing runs: all done, or Run All stopped at an error
             quiet_since = quiet_since or time.monotonic()
             done = all(cell[0].strip()[1:2].isdigit() for cell in state if cell)
-            if time.monotonic() - quiet_since > (1.0 if done else 5.0):
+            if time.monotonic() - quiet_since > (0.6 if done else 5.0):
                 break
         page.wait_for_timeout(120)
     run.seconds = time.monotonic() - started
@@ -115,4 +115,4 @@ def run_all(page, shots: Path, timeout: float = 240, max_shots: int = 4) -> Run:
 
 def save(page) -> None:
     menu(page, "File", SAVE)
-    page.wait_for_timeout(800)
+    page.wait_for_timeout(600)
