@@ -45,7 +45,7 @@ def lab(labs):
     """The JupyterLab of the chat widget's tests (paced, see test_lessons.PACED)."""
     import os
 
-    return labs(os.environ.get("BROWSER_PACED_SPEED", "2"))
+    return labs(os.environ.get("BROWSER_PACED_SPEED", "1"))
 
 
 @pytest.fixture(scope="session")

@@ -47,10 +47,12 @@ def notebook(lab):
     lab.shutdown_kernels()
 
 
-def started(page, url, output):
-    page_ui = ui.open_notebook(page, url)
+def started(page, url, output) -> None:
+    ui.open_notebook(page, url)
     ui.run_all(page, output, max_shots=0)
-    return page_ui
+    for i in (0, 1):  # both widgets rendered (their views load after the cells finish)
+        page.locator(".jp-Notebook .jp-Cell").nth(i).locator(
+            ".llm-chat-transcript").wait_for(timeout=60_000)
 
 
 def ask(cell, text: str) -> None:

@@ -26,7 +26,7 @@ LESSONS = lessons()
 # 06's run_script and chat widget (and any new lesson that uses them). These run at
 # PACED speed, where the growth is checked; the rest run without delays, as under nbval.
 STREAMS = re.compile(r"print_stream\(|markdown_stream\(|run_script\(|ChatWidget\(")
-PACED = os.environ.get("BROWSER_PACED_SPEED", "2")
+PACED = os.environ.get("BROWSER_PACED_SPEED", "1")
 
 
 def code_cells(nb: dict):
