@@ -20,11 +20,11 @@ from __future__ import annotations
 import contextvars
 import html
 import threading
-import weakref
 from typing import Any, Optional
 
 from .chatbot import ASSISTANT, USER, ChatBot, Outcome
 from .meter import METER, UsageMeter
+from .widget_kernel import ACTIVE, catch_interrupt, from_browser
 
 __all__ = ["ChatBot", "ChatWidget", "Outcome"]
 
@@ -160,11 +160,11 @@ class ChatWidget:
         """Enter or 发送: from the browser in a background thread, from a cell right away."""
         if not text.strip() or self.busy:
             return
-        if not _from_browser():
+        if not from_browser():
             self.submit(text)
             return
-        _ACTIVE.add(self)
-        _catch_interrupt()
+        ACTIVE.add(self)
+        catch_interrupt()
         # The copied context keeps the kernel's parent message, so updates reach the page.
         run = contextvars.copy_context().run
         self._worker = threading.Thread(target=run, args=(self.submit, text), daemon=True)
@@ -197,42 +197,3 @@ class ChatWidget:
         self.transcript.value = f'<div style="{_BOX}"><div>{entries}</div></div>'
         summary = self.usage.summary().replace("本次会话", "这个聊天窗口", 1)
         self.meter.value = f'<span style="color:#5f6368">{html.escape(summary)}</span>'
-
-
-# -- the kernel's ■ -------------------------------------------------------------------------
-
-_ACTIVE: "weakref.WeakSet[ChatWidget]" = weakref.WeakSet()
-
-
-def _kernel() -> Any:
-    try:
-        from ipykernel.kernelbase import Kernel
-    except ImportError:
-        return None
-    return Kernel.instance() if Kernel.initialized() else None
-
-
-def _from_browser() -> bool:
-    """True while the kernel handles a message from the page (a click, an Enter)."""
-    kernel = _kernel()
-    parent = kernel.get_parent() if kernel is not None else {}
-    return (parent or {}).get("header", {}).get("msg_type") == "comm_msg"
-
-
-def _catch_interrupt() -> None:
-    """■ while no cell runs: ipykernel ignores SIGINT between messages (it restores its
-    ``saved_sigint_handler`` after each one). Ours stops the widgets that are streaming and
-    otherwise does what the kernel's own handler did."""
-    kernel = _kernel()
-    previous = getattr(kernel, "saved_sigint_handler", None)
-    if kernel is None or getattr(previous, "__name__", "") == "_on_sigint":
-        return
-
-    def _on_sigint(signum: int, frame: Any) -> None:
-        busy = [ui for ui in list(_ACTIVE) if ui.busy]
-        for ui in busy:
-            ui.stop()
-        if not busy and callable(previous):
-            previous(signum, frame)
-
-    kernel.saved_sigint_handler = _on_sigint  # the kernel installs it when this message ends
