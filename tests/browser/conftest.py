@@ -19,7 +19,7 @@ def pytest_collection_modifyitems(config, items):
         return
     skip = pytest.mark.skip(reason="浏览器测试：用 make test-browser 运行（需要 Chromium）")
     for item in items:
-        if "browser" in item.keywords:
+        if item.get_closest_marker("browser") is not None:  # not keywords: they hold folder names
             item.add_marker(skip)
 
 
