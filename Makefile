@@ -27,7 +27,7 @@ endif
 endif
 
 .PHONY: install lab test chat restore bench bench-install author record notebooks \
-        constraints latest clean finetune clients
+        constraints latest clean finetune clients browser-deps test-browser
 
 $(STAMP): pyproject.toml constraints.txt jupyter/overrides.json tools/install.py
 	@$(PYTHON) tools/install.py
@@ -103,6 +103,15 @@ clients: $(STAMP)  ## maintainers/CI: build .venv-clients for the client-matrix 
 	    .venv-clients/bin/python -m pip install --disable-pip-version-check --progress-bar off \
 	        -e '.[test]' -r tests/clients-requirements.txt; \
 	fi
+
+# The browser suite (tests/browser): every lesson run through JupyterLab in Chromium, the chat
+# widget typed into and stopped. Plain `make test` skips it; `.ci/run` runs both.
+BROWSER_WORKERS ?= 2
+browser-deps: $(STAMP)  ## maintainers/CI: Debian's chromium, a CJK font, Playwright for Python
+	@BIN=$(BIN) sh tools/browser_deps.sh
+
+test-browser: browser-deps  ## every lesson in JupyterLab in Chromium; screenshots in tests/browser/output
+	$(BIN)/python -m pytest -m browser tests/browser -q -rs -n $(BROWSER_WORKERS)
 
 clean:  ## delete .venv (the fix for a broken install), then make lab reinstalls
 	rm -rf $(VENV) .venv-clients *.egg-info .pytest_cache
