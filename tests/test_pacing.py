@@ -1,8 +1,7 @@
 """Pacing (issue 9): one estimate for every lesson (tools/pacing.py states the rule).
 
-PACED_LESSONS lists the lessons held to it: at most 45 cells, at most 40 minutes, no code
-cell over 15 lines, and the 预计用时 line says exactly the rounded estimate. Add a lesson's
-stem once it fits.
+PACED_LESSONS is every lesson, all held to it: at most 45 cells, at most 40 minutes, no code
+cell over 15 lines, and the 预计用时 line says exactly the rounded estimate.
 """
 from __future__ import annotations
 
@@ -19,9 +18,7 @@ pacing = importlib.util.module_from_spec(_spec)
 sys.modules["pacing"] = pacing  # dataclasses look their module up
 _spec.loader.exec_module(pacing)
 
-PACED_LESSONS = ["00_environment_check", "01_first_call", "02_multi_turn",
-                 "03_streaming", "04_end_detection", "04b_end_detection_compare",
-                 "05_errors_and_retries", "06_project1_chat"]
+PACED_LESSONS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 
 
 def test_the_rule_counts_what_it_says(tmp_path):
