@@ -22,7 +22,8 @@ NBVAL_TAGS = {"nbval-ignore-output", "nbval-skip", "nbval-check-output", "raises
               "nbval-raises-exception"}
 MAX_LINE = 88
 MAX_CELLS = 45
-RAW_REPRS = re.compile(r"\b(GenerationResponse|Reply)\(")
+# A dataclass-style repr (``Reply(text=...``), not a constructor call in a shown source listing.
+RAW_REPRS = re.compile(r"\b(GenerationResponse|Reply)\((text|status_code|request_id|output)=")
 
 
 def load(path: Path) -> list[dict]:
