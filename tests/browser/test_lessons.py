@@ -25,7 +25,8 @@ LESSONS = lessons()
 # A lesson that shows a streamed answer to the learner: 03's print_stream/markdown_stream,
 # 06's run_script and chat widget (and any new lesson that uses them). These run at
 # PACED speed, where the growth is checked; the rest run without delays, as under nbval.
-STREAMS = re.compile(r"print_stream\(|markdown_stream\(|run_script\(|ChatWidget\(")
+STREAMS = re.compile(r"print_stream\(|markdown_stream\(|stream_thinking\(|run_script\("
+                     r"|ChatWidget\(")
 PACED = os.environ.get("BROWSER_PACED_SPEED", "1")
 
 
@@ -68,7 +69,7 @@ def look(page, folder, view: str) -> list[dict]:
     return page.evaluate(ui.OVERFLOW_JS)
 
 
-@pytest.mark.parametrize("path", LESSONS, ids=[p.stem[:2] for p in LESSONS])
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem.split("_")[0] for p in LESSONS])
 def test_lesson_runs_in_jupyterlab(path, labs, open_page, output):
     folder = output / path.stem
     folder.mkdir(parents=True, exist_ok=True)
