@@ -79,16 +79,7 @@ def ask_kb(question: str, history: list[dict], store,
     else:
         reply = chat(rag.build_messages(question, hits, history=history), model=model)
         show(reply.text)
-    return judged(reply.text, query, hits), reply
-
-
-def judged(text: str, query: str, hits: list[Hit]) -> rag.RagAnswer:
-    """rag's verdict on an answer's text (refused? which chunks cited?) by its public
-    AnswerStream, which, handed the finished text, makes no model call."""
-    verdict = rag.AnswerStream(lambda piece: text, query, hits)
-    for _ in verdict:
-        pass
-    return verdict.answer
+    return rag.judge(reply.text, query, hits), reply  # refused? which chunks cited?
 
 
 def footer(answer: rag.RagAnswer) -> str:

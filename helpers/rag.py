@@ -14,7 +14,8 @@ The steps, in the order ``answer`` runs them:
    labelled 「文档 › 小节」) and 输出要求 (answer only from them, cite [n], else ``REFUSAL``).
 4. The model answers; an answer that starts with ``REFUSAL`` is the model's own refusal
    (reason "model_refused"). Otherwise ``sources`` are the chunks it cited as [n] (all the
-   chunks it was given, if it cited none); ``format_sources`` writes them in short Chinese.
+   chunks it was given, if it cited none); ``judge(text, query, hits)`` gives that verdict for
+   any finished text, and ``format_sources`` writes the sources in short Chinese.
 
 Streaming: ``stream_answer(...)`` returns an ``AnswerStream``. Iterate it for the text pieces
 (a refusal before the model call is one piece, ``REFUSAL``); when the loop ends,
@@ -142,7 +143,8 @@ def _prepare(question: str, store, history: list[dict] | None, model: str | None
     return query, retrieve(query, store, k=k, threshold=threshold)
 
 
-def _finish(text: str, query: str, hits: list[Hit]) -> RagAnswer:
+def judge(text: str, query: str, hits: list[Hit]) -> RagAnswer:
+    """The verdict on an answer's text: the model refused, or which chunks it cited."""
     if is_refusal(text):
         return RagAnswer(text, [], True, "model_refused", query, hits)
     return RagAnswer(text, cited(text, hits) or hits, False, "", query, hits)
@@ -159,7 +161,7 @@ def answer(question: str, store, *, history: list[dict] | None = None,
     if not hits:
         return _refused(query)
     reply = chat(build_messages(question, hits, history=history), model=model)
-    return _finish(reply.text, query, hits)
+    return judge(reply.text, query, hits)
 
 
 class AnswerStream:
@@ -198,7 +200,7 @@ class AnswerStream:
             while isinstance(item := pieces.get(), str):
                 pass
         if item[0] == "done":
-            self.answer = _finish(item[1], self.query, self.hits)
+            self.answer = judge(item[1], self.query, self.hits)
         elif not stop.is_set():
             raise item[1]
 

@@ -1,4 +1,4 @@
-"""Exercises that are exercises: the helper's feedback, and every exercise of 00–12 both ways
+"""Exercises that are exercises: the helper's feedback, and every exercise of every lesson both ways
 (the shipped placeholder reports 「还没完成」, the reference solution passes)."""
 from __future__ import annotations
 
@@ -11,24 +11,9 @@ from helpers import exercises
 from helpers.exercises import Hint, check, evaluate, is_placeholder
 from lesson_run import NOTEBOOKS, check_cells, run_lesson
 import test_varied_replay as varied_run  # a module, so its tests are not collected twice
+from helpers.replay.rebuild import lesson_notebooks
 
-LESSONS = [
-    "00_environment_check",
-    "01_first_call",
-    "02_multi_turn",
-    "03_streaming",
-    "03b_thinking_models",
-    "04_end_detection",
-    "04b_end_detection_compare",
-    "05_errors_and_retries",
-    "06_project1_chat",
-    "07_model_selection",
-    "08_prompt_engineering",
-    "10_rag",
-    "11_finetune_data",
-    "12_finetune_deploy",
-    "13_project2_kb_chat",
-]
+LESSONS = [p.stem for p in lesson_notebooks()]  # every lesson has exercises (test below)
 
 
 def blank(x):

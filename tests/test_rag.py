@@ -106,8 +106,8 @@ def test_citations_and_source_labels():
     assert rag.format_sources([a, b, a]) == "来源：退货政策 › 七天无理由退货；退货政策 › 退货运费谁承担"
     assert rag.format_sources([nested]) == "来源：男鞋尺码表 › 尺码对照 › 宽脚"
     assert rag.format_sources([]) == "来源：无"
-    assert rag._finish("可以退 [2]。", "q", [a, b]).sources == [b]
-    assert rag._finish("可以退。", "q", [a, b]).sources == [a, b]  # uncited: all it was given
+    assert rag.judge("可以退 [2]。", "q", [a, b]).sources == [b]
+    assert rag.judge("可以退。", "q", [a, b]).sources == [a, b]  # uncited: all it was given
 
 
 @pytest.mark.parametrize("text, refused", [
@@ -116,7 +116,7 @@ def test_citations_and_source_labels():
     ("运费 8 元 [1]。其余根据已知信息无法回答该问题。", False), ("无法回答", False)])
 def test_the_models_own_refusal_is_recognised(text, refused):
     assert rag.is_refusal(text) is refused
-    result = rag._finish(text, "q", [])
+    result = rag.judge(text, "q", [])
     assert (result.refused, result.reason) == (refused, "model_refused" if refused else "")
 
 

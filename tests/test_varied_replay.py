@@ -1,9 +1,9 @@
 """Varied replay (LLM_REPLAY_VARIED=1): fresh well-formed answers over real HTTP, and lessons
 that run to the end under it with their reference solutions passing.
 
-VARIED_LESSONS lists the lessons checked; add a lesson's stem once it holds in live mode. To try
-any other lesson without editing this file:
-    LLM_VARIED_LESSONS=01_first_call,02_multi_turn python -m pytest tests/test_varied_replay.py
+VARIED_LESSONS is every lesson (a new one joins the day it lands); run some of them with
+    python -m pytest tests/test_varied_replay.py -k "01_first_call or 02_multi_turn"
+and add a notebook that is not a lesson with LLM_VARIED_LESSONS=name1,name2.
 """
 from __future__ import annotations
 
@@ -17,26 +17,10 @@ import helpers
 from helpers.replay import current_server
 from helpers.replay.varied import VariedResponder
 from helpers.tokens import count_message_tokens, count_tokens
+from helpers.replay.rebuild import lesson_notebooks
 from lesson_run import check_cells, run_lesson, stdout_of
 
-VARIED_LESSONS = [
-    "00_environment_check",
-    "01_first_call",
-    "02_multi_turn",
-    "03_streaming",
-    "03b_thinking_models",
-    "04_end_detection",
-    "04b_end_detection_compare",
-    "05_errors_and_retries",
-    "06_project1_chat",
-    "07_model_selection",
-    "08_prompt_engineering",
-    "09_retrieval",
-    "10_rag",
-    "11_finetune_data",
-    "12_finetune_deploy",
-    "13_project2_kb_chat",
-] + [
+VARIED_LESSONS = [p.stem for p in lesson_notebooks()] + [
     name.strip() for name in os.environ.get("LLM_VARIED_LESSONS", "").split(",") if name.strip()]
 
 
