@@ -3,7 +3,8 @@
 - no cell source holds an ``NBVAL_`` comment: nbval reads its markers from cell tags
   (``nbval-ignore-output``, ``nbval-skip``, ``raises-exception``), which keep the source clean;
 - every such tag says why, in cell metadata ``"nbval_reason"`` (CONTRIBUTING.md, "nbval rules");
-- no code-cell line is over 88 characters (JupyterLab at 1280×800 cuts it at the right edge);
+- no code-cell line is over 88 columns wide (JupyterLab at 1280×800 cuts it at the right
+  edge); a wide or fullwidth character (Chinese, ``，``) takes two columns, as in the editor;
 - no stored output shows a raw ``GenerationResponse(`` or ``Reply(`` repr;
 - at most 45 cells per lesson (issue 9's pacing).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,11 @@ MAX_LINE = 88
 MAX_CELLS = 45
 # A dataclass-style repr (``Reply(text=...``), not a constructor call in a shown source listing.
 RAW_REPRS = re.compile(r"\b(GenerationResponse|Reply)\((text|status_code|request_id|output)=")
+
+
+def width(line: str) -> int:
+    """Display columns: East Asian wide (W) and fullwidth (F) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
 
 
 def load(path: Path) -> list[dict]:
@@ -73,11 +80,12 @@ def test_every_nbval_tag_says_why_in_the_cell_metadata(path: Path):
 
 
 @lessons
-def test_no_code_line_over_88_characters(path: Path):
-    long = [(i, n + 1, len(line)) for i, cell in enumerate(load(path))
+def test_no_code_line_over_88_columns(path: Path):
+    long = [(i, n + 1, width(line)) for i, cell in enumerate(load(path))
             if cell["cell_type"] == "code"
-            for n, line in enumerate(text(cell["source"]).splitlines()) if len(line) > MAX_LINE]
-    assert not long, f"(cell, line, length) over {MAX_LINE} characters: {long}"
+            for n, line in enumerate(text(cell["source"]).splitlines())
+            if width(line) > MAX_LINE]
+    assert not long, f"(cell, line, columns) over {MAX_LINE} columns: {long}"
 
 
 @lessons
@@ -104,7 +112,26 @@ def test_the_checks_catch_what_they_are_for(tmp_path: Path):
     path.write_text(json.dumps(bad, ensure_ascii=False), encoding="utf-8")
     for check in (test_no_nbval_comment_in_any_cell_source,
                   test_every_nbval_tag_says_why_in_the_cell_metadata,
-                  test_no_code_line_over_88_characters,
+                  test_no_code_line_over_88_columns,
                   test_no_raw_response_or_reply_repr_in_stored_outputs, test_at_most_45_cells):
         with pytest.raises(AssertionError):
             check(path)
+
+
+def test_the_width_check_counts_a_chinese_character_as_two_columns(tmp_path: Path):
+    def notebook(line: str) -> Path:
+        path = tmp_path / "99_width.ipynb"
+        path.write_text(json.dumps({"cells": [
+            {"cell_type": "code", "metadata": {}, "source": [line + "\n"], "outputs": []},
+        ]}, ensure_ascii=False), encoding="utf-8")
+        return path
+
+    wide = "print('" + "长" * 41 + "，')"  # 51 characters, 93 columns
+    assert len(wide) <= MAX_LINE < width(wide)
+    with pytest.raises(AssertionError):
+        test_no_code_line_over_88_columns(notebook(wide))
+    one_over = "print('" + "长" * 40 + "')"  # 49 characters, 89 columns: one too many
+    assert width(one_over) == MAX_LINE + 1
+    with pytest.raises(AssertionError):
+        test_no_code_line_over_88_columns(notebook(one_over))
+    test_no_code_line_over_88_columns(notebook("print('" + "长" * 39 + "1')"))  # 88 columns
