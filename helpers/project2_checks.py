@@ -19,7 +19,7 @@ import sys
 import tempfile
 from typing import Callable, Iterator
 
-from . import project2, rag
+from . import checklist, project2, rag
 from .config import DEFAULT_MODEL, KIT_ROOT, current, setup
 from .ending import FAREWELL
 from .meter import METER
@@ -121,16 +121,7 @@ def farewell(store) -> bool:
 
 
 def survives_errors(store) -> bool:
-    from .replay.faults import inject_fault  # machinery, imported only when the check runs
-
-    bot = project2.KbChatBot(store)
-    bot.send(DEMO[0])
-    history = bot.conversation.messages
-    with inject_fault("invalid_key"):
-        failed = bot.send(DEMO[1])
-    return (failed.kind == "error" and failed.text.startswith("✗")
-            and bot.conversation.messages == history
-            and bot.send(DEMO[1]).kind == "answer")
+    return checklist.survives_errors(project2.KbChatBot(store), (DEMO[0], DEMO[1]))
 
 
 def shows_sources(store) -> bool:
