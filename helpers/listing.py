@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import inspect
 import textwrap
+import unicodedata
 from typing import Any, Iterable, Optional
 
 BOX = ("overflow-x:auto;white-space:pre;font-size:13px;line-height:1.45;"
@@ -51,6 +52,11 @@ def show_source(obj: Any, start: Optional[str] = None, lines: Optional[int] = No
     return HTML(title + code_html(source_text(obj, start, lines)))
 
 
+def _columns(text: str) -> int:
+    """Display width: a Chinese character takes two columns, a Latin one one."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def html_table(header: Iterable[Any], rows: Iterable[Iterable[Any]]):
     """Display a table as HTML: aligned columns whatever the script of the text."""
     from IPython.display import HTML
@@ -58,7 +64,7 @@ def html_table(header: Iterable[Any], rows: Iterable[Iterable[Any]]):
     def cells(values: Iterable[Any], tag: str) -> str:
         out = []
         for value in map(str, values):  # short cells never break; long ones wrap, not squeeze
-            wrap = "white-space:nowrap" if len(value) <= 16 else "min-width:16em"
+            wrap = "white-space:nowrap" if _columns(value) <= 20 else "min-width:12em"
             out.append(f'<{tag} style="text-align:left;{wrap}">{html.escape(value)}</{tag}>')
         return "".join(out)
 

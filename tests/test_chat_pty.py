@@ -16,12 +16,11 @@ if sys.platform == "win32":  # pexpect.spawn needs a POSIX pseudo-terminal
     pytest.skip("pseudo-terminal tests need POSIX", allow_module_level=True)
 pexpect = pytest.importorskip("pexpect")
 
+from console import PROMPT, ROOT, ask, console_env, finish, start  # noqa: E402,F401
 from helpers.conversation import Conversation  # noqa: E402
 from helpers.ending import FAREWELL  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 60  # seconds; a slow CI machine, not a speed requirement
-PROMPT = "你："
 EXAMPLE = [  # the course's example conversation and the answers authored for it
     ("我想买一双鞋，有什么建议吗？请20字以内回答我", "先想好用途，再选合脚、舒适透气的款式。"),
     ("有哪些尺码呢？请20字以内回答我", "常见35到45码，建议按脚长选或到店试穿。"),
@@ -32,32 +31,8 @@ NOT_RECORDED = "你们店晚上几点关门？"
 
 
 def spawn(*args: str, speed: str = "0", cwd: Path = ROOT) -> "pexpect.spawn":
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DASHSCOPE_API_KEY", "OPENAI_API_KEY", "LLM_MODEL", "LLM_RECORDINGS")}
-    # TERM=dumb: readline prints no bracketed-paste escapes around the prompt.
-    env.update(LLM_MODE="replay", LLM_REPLAY_SPEED=speed, LLM_ENV_FILE="none", TERM="dumb",
-               PYTHONIOENCODING="utf-8", PYTHONUNBUFFERED="1")
-    child = pexpect.spawn(sys.executable, ["-m", "helpers.project1", *args], cwd=str(cwd), env=env,
-                          encoding="utf-8", codec_errors="replace", timeout=TIMEOUT,
-                          dimensions=(40, 200))  # replace: the terminal echoes GBK bytes too
-    child.expect("回放模式")  # str(settings) first: mode, model, key
-    child.expect("qwen-plus")
-    child.expect_exact(PROMPT)
-    return child
-
-
-def ask(child: "pexpect.spawn", line: str) -> str:
-    """Type a line, wait for the next prompt, return what was printed in between."""
-    child.sendline(line)
-    child.expect_exact(PROMPT)
-    return child.before
-
-
-def finish(child: "pexpect.spawn") -> int:
-    child.expect(pexpect.EOF)
-    child.close()
-    assert "Traceback" not in (child.before or "")
-    return child.exitstatus
+    return start(["-m", "helpers.project1", *args], ["qwen-plus"], speed=speed, cwd=cwd,
+                 timeout=TIMEOUT)
 
 
 def test_example_conversation_then_farewell():
@@ -173,8 +148,7 @@ def test_a_line_that_is_not_utf8_gets_a_hint_and_the_history_stays():
 def test_piped_bytes_that_are_not_utf8_and_surrogates_get_a_hint(tmp_path):
     import subprocess
 
-    env = {k: v for k, v in os.environ.items() if k != "DASHSCOPE_API_KEY"}
-    env.update(LLM_MODE="replay", LLM_REPLAY_SPEED="0", LLM_ENV_FILE="none", PYTHONIOENCODING="utf-8")
+    env = console_env()
     lines = [EXAMPLE[0][0].encode(), "你好".encode("gbk"), b"\xed\xa0\x80",  # not UTF-8; a surrogate
              EXAMPLE[1][0].encode(), b"/history"]
     out = subprocess.run([sys.executable, "-m", "helpers.project1"], input=b"\n".join(lines) + b"\n",

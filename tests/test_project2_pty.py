@@ -7,7 +7,6 @@ of this file, one process at a time). Timeouts are generous; nothing here measur
 """
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -17,14 +16,13 @@ if sys.platform == "win32":  # pexpect.spawn needs a POSIX pseudo-terminal
     pytest.skip("pseudo-terminal tests need POSIX", allow_module_level=True)
 pexpect = pytest.importorskip("pexpect")
 
+from console import PROMPT, ask, finish, start  # noqa: E402,F401
 from helpers import rag  # noqa: E402
 from helpers.ending import FAREWELL  # noqa: E402
 from helpers.project2 import NO_ANSWER  # noqa: E402
 from helpers.project2_checks import DEMO  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 90  # seconds; a slow CI machine, not a speed requirement
-PROMPT = "你："
 # What each scripted answer must contain: a phrase of the authored answer, then its sources.
 CITED = [
     ("整体偏小半码", "来源：选码与合脚建议 › 各系列的尺码偏差；商品目录：跑鞋 › 疾风 3 Pro"),
@@ -54,36 +52,15 @@ def index(tmp_path_factory) -> Path:
 
 
 def spawn(index: Path, *args: str, speed: str = "0", code: str | None = None) -> "pexpect.spawn":
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DASHSCOPE_API_KEY", "OPENAI_API_KEY", "LLM_MODEL", "LLM_RECORDINGS",
-                        "LLM_REPLAY_VARIED")}
-    # TERM=dumb: readline prints no bracketed-paste escapes around the prompt.
-    env.update(LLM_MODE="replay", LLM_REPLAY_SPEED=speed, LLM_ENV_FILE="none", TERM="dumb",
-               PYTHONIOENCODING="utf-8", PYTHONUNBUFFERED="1")
     program = ["-c", code] if code else ["-m", "helpers.project2"]
-    child = pexpect.spawn(sys.executable, [*program, "--index", str(index), *args], cwd=str(ROOT),
-                          env=env, encoding="utf-8", codec_errors="replace", timeout=TIMEOUT,
-                          dimensions=(40, 200))
-    child.expect("回放模式")  # str(settings) first: mode, model, key
-    child.expect_exact("知识库：32 篇文档")
-    child.expect_exact(PROMPT)
-    return child
-
-
-def ask(child: "pexpect.spawn", line: str) -> str:
-    """Type a line, wait for the next prompt, return what was printed in between."""
-    child.sendline(line)
-    child.expect_exact(PROMPT)
-    return child.before
+    return start([*program, "--index", str(index), *args], ["知识库：32 篇文档"], speed=speed,
+                 timeout=TIMEOUT)
 
 
 def goodbye(child: "pexpect.spawn") -> int:
     child.sendline(DEMO[-1])
     child.expect_exact(FAREWELL)
-    child.expect(pexpect.EOF)
-    child.close()
-    assert "Traceback" not in (child.before or "")
-    return child.exitstatus
+    return finish(child)
 
 
 def test_scripted_conversation_cites_refuses_and_says_goodbye(index):

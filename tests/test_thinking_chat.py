@@ -16,8 +16,9 @@ if sys.platform == "win32":  # pexpect.spawn needs a POSIX pseudo-terminal
     pytest.skip("pseudo-terminal tests need POSIX", allow_module_level=True)
 pexpect = pytest.importorskip("pexpect")
 
+from console import PROMPT, ROOT, ask, finish  # noqa: E402
 from helpers.ending import FAREWELL  # noqa: E402
-from test_chat_pty import PROMPT, ROOT, TIMEOUT, ask, finish, spawn  # noqa: E402
+from test_chat_pty import TIMEOUT, spawn  # noqa: E402  (project 1's console)
 
 SHOE = "我想买一双鞋，有什么建议吗？请20字以内回答我"
 SIZES = "有哪些尺码呢？请20字以内回答我"
