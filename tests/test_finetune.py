@@ -56,15 +56,19 @@ def test_lora_learns_new_facts_with_a_fraction_of_the_parameters(pretrained, tmp
 
 
 def test_rank_is_a_real_trade_off(pretrained):
+    # Lesson 12's rank sweep, over two seeds: one run's counts flip between CPUs (AVX2 and
+    # AVX-512 round differently and this training amplifies it), the trend does not.
     import copy
 
     model, tokenizer, _, _ = pretrained
-    learned = {}
-    for rank in (1, 8):
-        tuned = ft.add_lora(copy.deepcopy(model), r=rank)
-        ft.train(tuned, tokenizer, FACTS, steps=300, lr=1e-2)
-        learned[rank] = ft.exact_match(tuned, tokenizer, NEW)
-    assert learned[1] < learned[8] == 5
+    learned, loss = {1: 0, 4: 0}, {1: 0.0, 4: 0.0}
+    for rank in learned:
+        for seed in (0, 1):
+            tuned = ft.add_lora(copy.deepcopy(model), r=rank, alpha=2 * rank, seed=seed)
+            run = ft.train(tuned, tokenizer, FACTS, steps=300, lr=1e-2, seed=seed)
+            learned[rank] += ft.exact_match(tuned, tokenizer, NEW)
+            loss[rank] += run.losses[-1] / 2
+    assert learned[1] <= 6 < learned[4] and loss[1] > loss[4] + 0.03, (learned, loss)
 
 
 def test_lora_sizes_of_a_7b_layer():
