@@ -22,6 +22,7 @@ from typing import Callable, Iterable, Mapping, Optional
 
 from .ending_llm import classification_messages, llm_classify, parse_label
 from .ending_normalize import normalize
+from .ending_patterns import GRATEFUL
 from .ending_rules import ACK, CLOSING_RULES, FILLER, MENTION_RULES, REQUEST_RULES, Rule
 
 __all__ = ["FAREWELL", "STRATEGIES", "Decision", "EndDetector", "classification_messages",
@@ -42,9 +43,11 @@ class Decision:
 
 
 # ``combined`` when the rules are unsure: the learned model must be sure to end a chat the rules
-# keep, or to keep one they end (margins from out-of-fold scores). Thanks after an answer stays
-# with the rules: in 「不限，谢谢」 the model sees little but the thanks and reads "please" as bye.
-SURE_END, SURE_CONTINUE, RULES_KEEP = 0.95, 0.10, {"unclear:answer_then_thanks"}
+# keep, or to keep one they end. Where the rules keep a chat for a reason (a request next to a
+# closing, thanks after an answer: in 「不限，谢谢」 the model sees little but the thanks), only a
+# model surer still (OVERRULE) ends it. Margins chosen on out-of-fold and leave-one-set-out scores.
+SURE_END, SURE_CONTINUE, OVERRULE = 0.95, 0.10, 0.98
+RULES_KEEP = {"unclear:answer_then_thanks"}
 
 
 # --- 1. The rules strategy: mentions, closings cut out, then what is left --------------------
@@ -110,7 +113,7 @@ def rules_decision(text: str) -> Decision:
                 break  # ... unless the user's last words take leave: 「什么破客服，不聊了」
             return Decision(False, "rules", rule.name)
     leftover = _content(rest, zh, en)
-    if closings == ["closing:thanks"]:  # thanks alone is a weak closing
+    if closings == ["closing:thanks"] and not _found(GRATEFUL, t, zh, en):  # a weak closing
         if _content(rest.split(_CUT, 1)[0], zh, en):
             # "欧洲的餐厅，谢谢" / "two people, thanks": here the thanks means "please".
             return Decision(False, "rules", "unclear:answer_then_thanks", unclear=True)
@@ -152,11 +155,14 @@ class EndDetector:
         rules = rules_decision(text)
         if self.strategy == "rules":
             return rules
+        if self.strategy == "combined" and not rules.ends and (
+                rules.rule in RULES_KEEP or rules.rule.startswith("request:")):
+            ends = probability(text) >= OVERRULE  # the rules keep it for a reason
+            return Decision(True, "combined", "learned", rules.unclear) if ends else (
+                Decision(False, "combined", rules.rule, rules.unclear))
         if self.strategy != "llm" and not rules.unclear:  # clear: no model is consulted
             return Decision(rules.ends, self.strategy, rules.rule)
         if self.strategy == "combined":
-            if rules.rule in RULES_KEEP:
-                return Decision(rules.ends, "combined", rules.rule, True)
             p = probability(text)
             return Decision(p >= SURE_CONTINUE if rules.ends else p >= SURE_END,
                             "combined", "learned", True)
@@ -205,14 +211,9 @@ def read_jsonl(path: str) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def _main() -> int:
-    """``python -m helpers.ending``: the eval CLI lives in helpers/ending_cli.py."""
-    from helpers.ending_cli import main
-
-    return main()
-
-
-if __name__ == "__main__":
+if __name__ == "__main__":  # ``python -m helpers.ending``: the eval CLI, in helpers/ending_cli.py
     import sys
 
-    sys.exit(_main())
+    from helpers.ending_cli import main
+
+    sys.exit(main())
