@@ -43,10 +43,10 @@ class Decision:
 
 
 # ``combined`` when the rules are unsure: the learned model must be sure to end a chat the rules
-# keep, or to keep one they end. Where the rules keep a chat for a reason (a request next to a
-# closing, thanks after an answer: in 「不限，谢谢」 the model sees little but the thanks), only a
+# keep, or to keep one they end. Where the rules keep a chat for a reason (a request word but
+# no question, thanks after an answer: in 「不限，谢谢」 the model sees little but the thanks), only a
 # model surer still (OVERRULE) ends it. Margins chosen on out-of-fold and leave-one-set-out scores.
-SURE_END, SURE_CONTINUE, OVERRULE = 0.95, 0.10, 0.98
+SURE_END, SURE_CONTINUE, OVERRULE = 0.95, 0.10, 0.99
 RULES_KEEP = {"unclear:answer_then_thanks"}
 
 
@@ -123,7 +123,8 @@ def rules_decision(text: str) -> Decision:
         return Decision(False, "rules", "unclear:wrapup", unclear=True)
     if closings:
         # Words we cannot read next to a closing: probably still a goodbye, but unsure.
-        return Decision(True, "rules", closings[0], unclear=leftover > _MAX_LEFTOVER)
+        return Decision(True, "rules", closings[0],
+                        unclear=leftover > _MAX_LEFTOVER and not _closes_last(t, zh, en))
     if leftover == 0 and _found(ACK, rest, zh, en):
         return Decision(False, "rules", "unclear:ack", unclear=True)  # bare 好的 / ok / 嗯
     return Decision(False, "rules", "no_closing", unclear=leftover > 16)
@@ -155,8 +156,8 @@ class EndDetector:
         rules = rules_decision(text)
         if self.strategy == "rules":
             return rules
-        if self.strategy == "combined" and not rules.ends and (
-                rules.rule in RULES_KEEP or rules.rule.startswith("request:")):
+        if self.strategy == "combined" and not rules.ends and (rules.rule in RULES_KEEP or (
+                rules.rule.startswith("request:") and not _ASKS.search(normalize(text)))):
             ends = probability(text) >= OVERRULE  # the rules keep it for a reason
             return Decision(True, "combined", "learned", rules.unclear) if ends else (
                 Decision(False, "combined", rules.rule, rules.unclear))

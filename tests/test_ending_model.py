@@ -72,6 +72,23 @@ def test_combined_overrules_the_rules_only_with_a_margin(monkeypatch):
     assert EndDetector("learned").decide("88").rule == "learned"
 
 
+def test_combined_overrules_a_reasoned_keep_only_when_very_sure(monkeypatch):
+    # the rules keep this for a request word (但是) next to closings; only p >= OVERRULE ends it
+    from helpers import ending_model as model
+
+    text = "好吧，虽然不太满意，但是就这样吧，谢谢"
+    rules = ending.rules_decision(text)
+    assert not rules.ends and not rules.unclear and rules.rule.startswith("request:")
+    for p, ends in [(ending.OVERRULE - 0.01, False), (ending.OVERRULE, True)]:
+        monkeypatch.setattr(model, "probability", lambda text, p=p: p)
+        d = EndDetector("combined").decide(text)
+        assert d.ends is ends and d.rule == ("learned" if ends else rules.rule)
+    assert EndDetector("combined").decide("42码，谢谢").ends  # thanks after an answer, likewise
+    monkeypatch.setattr(model, "probability", lambda text: 1.0)
+    for question in ("这双有42码吗？", "thanks, bye. wait, is it waterproof?"):
+        assert not EndDetector("combined").decide(question).ends  # a question is answered
+
+
 TOY = [("bye now", 1), ("thanks bye", 1), ("goodbye friend", 1), ("bye bye", 1),
        ("find shoes", 0), ("size nine", 0), ("find a red pair", 0), ("what size", 0)]
 
