@@ -1,15 +1,15 @@
 """Lesson 04: does the user want to end the conversation?
 
-The console chat of the first project must answer exactly FAREWELL and stop
-when the user, in any words, is done. A keyword list ("谢谢" → end) fails on
-「谢谢，再帮我查一下尺码」, so this module decides in three ways a team would try:
+The console chat of the first project must answer exactly FAREWELL and stop when the user, in
+any words, is done. A keyword list ("谢谢" → end) fails on 「谢谢，再帮我查一下尺码」, so this
+module decides in three ways a team would try:
 
 - ``rules``:    hand-written rule families (data in helpers/ending_rules.py); offline, instant.
 - ``learned``:  a character n-gram model learned from labeled examples (helpers/ending_model.py).
 - ``llm``:      one short classification call to the model (strict prompt).
 
-and two combinations: ``combined`` (rules, the learned model when the rules are unsure, with
-a precision-first margin; offline) and ``hybrid`` (rules, the LLM when the rules are unsure).
+and two combinations: ``combined`` (rules, the learned model when the rules are unsure or when
+it is very sure, precision first; offline) and ``hybrid`` (rules, the LLM when they are unsure).
 
 Run ``python -m helpers.ending eval FILE.jsonl`` to measure a strategy (helpers/ending_cli.py).
 """
@@ -30,7 +30,6 @@ __all__ = ["FAREWELL", "STRATEGIES", "Decision", "EndDetector", "classification_
            "read_jsonl", "rules_decision", "score"]
 
 FAREWELL = "感谢您的咨询，再见"
-
 STRATEGIES = ("rules", "learned", "combined", "llm", "hybrid")
 
 
@@ -42,12 +41,10 @@ class Decision:
     unclear: bool = False  # the rules were not confident
 
 
-# ``combined`` when the rules are unsure: the learned model must be sure to end a chat the rules
-# keep, or to keep one they end. Where the rules keep a chat for a reason (a request word but
-# no question, thanks after an answer: in 「不限，谢谢」 the model sees little but the thanks), only a
-# model surer still (OVERRULE) ends it. Margins chosen on out-of-fold and leave-one-set-out scores.
-SURE_END, SURE_CONTINUE, OVERRULE = 0.95, 0.10, 0.99
-RULES_KEEP = {"unclear:answer_then_thanks"}
+# ``combined``: the learned model must be sure to overrule unsure rules, surer (OVERRULE) to end a
+# chat the rules keep for a reason (a request word but no question; thanks after an answer, as in
+# 「不限，谢谢」, where the model sees little but the thanks). Margins: out-of-fold, leave-one-set-out.
+SURE_END, SURE_CONTINUE, OVERRULE, RULES_KEEP = 0.95, 0.10, 0.99, {"unclear:answer_then_thanks"}
 
 
 # --- 1. The rules strategy: mentions, closings cut out, then what is left --------------------
@@ -212,9 +209,12 @@ def read_jsonl(path: str) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-if __name__ == "__main__":  # ``python -m helpers.ending``: the eval CLI, in helpers/ending_cli.py
+def _main() -> int:
+    from helpers.ending_cli import main  # ``python -m helpers.ending``: the eval CLI
+    return main()
+
+
+if __name__ == "__main__":
     import sys
 
-    from helpers.ending_cli import main
-
-    sys.exit(main())
+    sys.exit(_main())
