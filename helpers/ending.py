@@ -1,8 +1,8 @@
 """Lesson 04: does the user want to end the conversation?
 
-The console chat of the first project must answer exactly FAREWELL and stop when the user, in
-any words, is done. A keyword list ("谢谢" → end) fails on 「谢谢，再帮我查一下尺码」, so this
-module decides in three ways a team would try:
+The console chat of the first project must answer exactly FAREWELL and stop when the user,
+in any words, is done. A keyword list ("谢谢" → end) fails on 「谢谢，再帮我查一下尺码」,
+so this module decides in three ways a team would try:
 
 - ``rules``:    hand-written rule families (data in helpers/ending_rules.py); offline, instant.
 - ``learned``:  a character n-gram model learned from labeled examples (helpers/ending_model.py).
@@ -15,7 +15,6 @@ Run ``python -m helpers.ending eval FILE.jsonl`` to measure a strategy (helpers/
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Optional
@@ -24,6 +23,7 @@ from .ending_llm import classification_messages, llm_classify, parse_label
 from .ending_normalize import normalize
 from .ending_patterns import GRATEFUL
 from .ending_rules import ACK, CLOSING_RULES, FILLER, MENTION_RULES, REQUEST_RULES, Rule
+from .ending_score import read_jsonl, score
 
 __all__ = ["FAREWELL", "STRATEGIES", "Decision", "EndDetector", "classification_messages",
            "decide", "evaluate", "is_goodbye", "llm_classify", "normalize", "parse_label",
@@ -42,8 +42,9 @@ class Decision:
 
 
 # ``combined``: the learned model must be sure to overrule unsure rules, surer (OVERRULE) to end a
-# chat the rules keep for a reason (a request word but no question; thanks after an answer, as in
-# 「不限，谢谢」, where the model sees little but the thanks). Margins: out-of-fold, leave-one-set-out.
+# chat the rules keep for a reason (a request word next to a closing, nothing asked; thanks after
+# an answer, as in 「不限，谢谢」, where the model sees little but the thanks). Margins: out-of-fold
+# and leave-one-set-out scores.
 SURE_END, SURE_CONTINUE, OVERRULE, RULES_KEEP = 0.95, 0.10, 0.99, {"unclear:answer_then_thanks"}
 
 
@@ -89,6 +90,14 @@ def _closes_last(t: str, zh: bool, en: bool) -> bool:
         last, hits = _cut(rule, last, zh, en)
         strong = strong or (hits > 0 and rule.name in _STRONG)
     return strong and _content(last, zh, en) == 0
+
+
+def _kept_for_a_reason(text: str, rule: str) -> bool:
+    """Thanks after an answer, or a request word next to a closing with nothing asked."""
+    t = normalize(text)
+    zh, en = _ZH_CHAR.search(t) is not None, _HAS_EN.search(t) is not None
+    return rule in RULES_KEEP or (rule.startswith("request:") and not _ASKS.search(t)
+                                  and any(_found(r, t, zh, en) for r in CLOSING_RULES))
 
 
 def rules_decision(text: str) -> Decision:
@@ -153,8 +162,7 @@ class EndDetector:
         rules = rules_decision(text)
         if self.strategy == "rules":
             return rules
-        if self.strategy == "combined" and not rules.ends and (rules.rule in RULES_KEEP or (
-                rules.rule.startswith("request:") and not _ASKS.search(normalize(text)))):
+        if self.strategy == "combined" and not rules.ends and _kept_for_a_reason(text, rules.rule):
             ends = probability(text) >= OVERRULE  # the rules keep it for a reason
             return Decision(True, "combined", "learned", rules.unclear) if ends else (
                 Decision(False, "combined", rules.rule, rules.unclear))
@@ -178,35 +186,13 @@ def decide(text: str, strategy: str = "rules") -> Decision:
     return EndDetector(strategy).decide(text)
 
 
-# --- 3. Measuring ------------------------------------------------------------------------------
-
-def score(rows: Iterable[Mapping], ends: Callable[[str], bool]) -> dict:
-    """Confusion counts, precision/recall/F1 and false-ending rate of any text -> bool function."""
-    tp = fp = fn = tn = 0
-    for row in rows:
-        actual, predicted = int(row["label"]) == 1, bool(ends(str(row["text"])))
-        tp += actual and predicted
-        fp += predicted and not actual
-        fn += actual and not predicted
-        tn += not actual and not predicted
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": precision, "recall": recall,
-            "f1": f1, "false_end_rate": fp / (fp + tn) if fp + tn else 0.0, "n": tp + fp + fn + tn}
-
+# --- 3. Measuring (score, read_jsonl: helpers/ending_score.py) --------------------------------
 
 def evaluate(rows: Iterable[Mapping], strategy: str = "rules",
              classify: Optional[Callable[[str], bool]] = None) -> dict:
     """``score`` of one of the STRATEGIES (``classify`` replaces the LLM call)."""
     detector = EndDetector(strategy, classify)
     return score(rows, lambda text: detector.decide(text).ends)
-
-
-def read_jsonl(path: str) -> list[dict]:
-    """Rows of a JSON Lines file, blank lines skipped."""
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def _main() -> int:

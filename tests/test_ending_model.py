@@ -143,7 +143,7 @@ def test_training_never_reads_a_newer_blind_set():
 
 
 @pytest.mark.parametrize("module", ["ending", "ending_rules", "ending_patterns", "ending_normalize",
-                                    "ending_llm", "ending_model", "ending_cli"])
+                                    "ending_score", "ending_llm", "ending_model", "ending_cli"])
 def test_each_end_detector_module_imports_alone_without_the_replay_machinery(module):
     code = (f"import sys, helpers.{module}; "
             "assert not any(m.startswith('helpers.replay') for m in sys.modules), sorted(sys.modules)")
