@@ -1,35 +1,35 @@
 """Lesson 04: does the user want to end the conversation?
 
-The console chat of the first project must answer exactly FAREWELL and stop
-when the user, in any words, is done. A keyword list ("谢谢" → end) fails on
-「谢谢，再帮我查一下尺码」, so this module decides in three ways a team would try:
+The console chat of the first project must answer exactly FAREWELL and stop when the user,
+in any words, is done. A keyword list ("谢谢" → end) fails on 「谢谢，再帮我查一下尺码」,
+so this module decides in three ways a team would try:
 
 - ``rules``:    hand-written rule families (data in helpers/ending_rules.py); offline, instant.
 - ``learned``:  a character n-gram model learned from labeled examples (helpers/ending_model.py).
 - ``llm``:      one short classification call to the model (strict prompt).
 
-and two combinations: ``combined`` (rules, the learned model when the rules are unsure, with
-a precision-first margin; offline) and ``hybrid`` (rules, the LLM when the rules are unsure).
+and two combinations: ``combined`` (rules, the learned model when the rules are unsure or when
+it is very sure, precision first; offline) and ``hybrid`` (rules, the LLM when they are unsure).
 
 Run ``python -m helpers.ending eval FILE.jsonl`` to measure a strategy (helpers/ending_cli.py).
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Optional
 
 from .ending_llm import classification_messages, llm_classify, parse_label
 from .ending_normalize import normalize
+from .ending_patterns import GRATEFUL
 from .ending_rules import ACK, CLOSING_RULES, FILLER, MENTION_RULES, REQUEST_RULES, Rule
+from .ending_score import read_jsonl, score
 
 __all__ = ["FAREWELL", "STRATEGIES", "Decision", "EndDetector", "classification_messages",
            "decide", "evaluate", "is_goodbye", "llm_classify", "normalize", "parse_label",
            "read_jsonl", "rules_decision", "score"]
 
 FAREWELL = "感谢您的咨询，再见"
-
 STRATEGIES = ("rules", "learned", "combined", "llm", "hybrid")
 
 
@@ -41,10 +41,11 @@ class Decision:
     unclear: bool = False  # the rules were not confident
 
 
-# ``combined`` when the rules are unsure: the learned model must be sure to end a chat the rules
-# keep, or to keep one they end (margins from out-of-fold scores). Thanks after an answer stays
-# with the rules: in 「不限，谢谢」 the model sees little but the thanks and reads "please" as bye.
-SURE_END, SURE_CONTINUE, RULES_KEEP = 0.95, 0.10, {"unclear:answer_then_thanks"}
+# ``combined``: the learned model must be sure to overrule unsure rules, surer (OVERRULE) to end a
+# chat the rules keep for a reason (a request word next to a closing, nothing asked; thanks after
+# an answer, as in 「不限，谢谢」, where the model sees little but the thanks). Margins: out-of-fold
+# and leave-one-set-out scores.
+SURE_END, SURE_CONTINUE, OVERRULE, RULES_KEEP = 0.95, 0.10, 0.99, {"unclear:answer_then_thanks"}
 
 
 # --- 1. The rules strategy: mentions, closings cut out, then what is left --------------------
@@ -91,6 +92,14 @@ def _closes_last(t: str, zh: bool, en: bool) -> bool:
     return strong and _content(last, zh, en) == 0
 
 
+def _kept_for_a_reason(text: str, rule: str) -> bool:
+    """Thanks after an answer, or a request word next to a closing with nothing asked."""
+    t = normalize(text)
+    zh, en = _ZH_CHAR.search(t) is not None, _HAS_EN.search(t) is not None
+    return rule in RULES_KEEP or (rule.startswith("request:") and not _ASKS.search(t)
+                                  and any(_found(r, t, zh, en) for r in CLOSING_RULES))
+
+
 def rules_decision(text: str) -> Decision:
     """Decide with the rule families alone; ``unclear`` marks a low-confidence guess."""
     t = normalize(text)
@@ -110,7 +119,7 @@ def rules_decision(text: str) -> Decision:
                 break  # ... unless the user's last words take leave: 「什么破客服，不聊了」
             return Decision(False, "rules", rule.name)
     leftover = _content(rest, zh, en)
-    if closings == ["closing:thanks"]:  # thanks alone is a weak closing
+    if closings == ["closing:thanks"] and not _found(GRATEFUL, t, zh, en):  # a weak closing
         if _content(rest.split(_CUT, 1)[0], zh, en):
             # "欧洲的餐厅，谢谢" / "two people, thanks": here the thanks means "please".
             return Decision(False, "rules", "unclear:answer_then_thanks", unclear=True)
@@ -120,7 +129,8 @@ def rules_decision(text: str) -> Decision:
         return Decision(False, "rules", "unclear:wrapup", unclear=True)
     if closings:
         # Words we cannot read next to a closing: probably still a goodbye, but unsure.
-        return Decision(True, "rules", closings[0], unclear=leftover > _MAX_LEFTOVER)
+        return Decision(True, "rules", closings[0],
+                        unclear=leftover > _MAX_LEFTOVER and not _closes_last(t, zh, en))
     if leftover == 0 and _found(ACK, rest, zh, en):
         return Decision(False, "rules", "unclear:ack", unclear=True)  # bare 好的 / ok / 嗯
     return Decision(False, "rules", "no_closing", unclear=leftover > 16)
@@ -152,11 +162,13 @@ class EndDetector:
         rules = rules_decision(text)
         if self.strategy == "rules":
             return rules
+        if self.strategy == "combined" and not rules.ends and _kept_for_a_reason(text, rules.rule):
+            ends = probability(text) >= OVERRULE  # the rules keep it for a reason
+            return Decision(True, "combined", "learned", rules.unclear) if ends else (
+                Decision(False, "combined", rules.rule, rules.unclear))
         if self.strategy != "llm" and not rules.unclear:  # clear: no model is consulted
             return Decision(rules.ends, self.strategy, rules.rule)
         if self.strategy == "combined":
-            if rules.rule in RULES_KEEP:
-                return Decision(rules.ends, "combined", rules.rule, True)
             p = probability(text)
             return Decision(p >= SURE_CONTINUE if rules.ends else p >= SURE_END,
                             "combined", "learned", True)
@@ -174,23 +186,7 @@ def decide(text: str, strategy: str = "rules") -> Decision:
     return EndDetector(strategy).decide(text)
 
 
-# --- 3. Measuring ------------------------------------------------------------------------------
-
-def score(rows: Iterable[Mapping], ends: Callable[[str], bool]) -> dict:
-    """Confusion counts, precision/recall/F1 and false-ending rate of any text -> bool function."""
-    tp = fp = fn = tn = 0
-    for row in rows:
-        actual, predicted = int(row["label"]) == 1, bool(ends(str(row["text"])))
-        tp += actual and predicted
-        fp += predicted and not actual
-        fn += actual and not predicted
-        tn += not actual and not predicted
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": precision, "recall": recall,
-            "f1": f1, "false_end_rate": fp / (fp + tn) if fp + tn else 0.0, "n": tp + fp + fn + tn}
-
+# --- 3. Measuring (score, read_jsonl: helpers/ending_score.py) --------------------------------
 
 def evaluate(rows: Iterable[Mapping], strategy: str = "rules",
              classify: Optional[Callable[[str], bool]] = None) -> dict:
@@ -199,16 +195,8 @@ def evaluate(rows: Iterable[Mapping], strategy: str = "rules",
     return score(rows, lambda text: detector.decide(text).ends)
 
 
-def read_jsonl(path: str) -> list[dict]:
-    """Rows of a JSON Lines file, blank lines skipped."""
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
 def _main() -> int:
-    """``python -m helpers.ending``: the eval CLI lives in helpers/ending_cli.py."""
-    from helpers.ending_cli import main
-
+    from helpers.ending_cli import main  # ``python -m helpers.ending``: the eval CLI
     return main()
 
 

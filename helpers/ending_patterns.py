@@ -98,6 +98,7 @@ MENTION_RULES: tuple[Rule, ...] = (
         r"(?:再见|拜拜)(?:说|讲)得|(?:别|不要|先别)[^,.!?]{0,3}说(?:再见|拜拜)|说了?(?:再见|拜拜)(?:以后|之后|的时候|后)|(?:告别|再见|欢送)(?:信|演讲|致辞|派对|聚会|礼物|卡片?|文案)",
     ], en=[
         rf'"[^"]{{0,12}}(?:{BYE_EN})[^"]{{0,12}}"',
+        r"\b(?:don't|do not|never) say (?:bye|good ?bye)\b|\bnot (?:saying )?(?:bye|good ?bye) yet\b",  # not said
         r"\bhow (?:do|would|can|should|to) (?:you |i |we )?say\b",    # how do you say goodbye in French
         r"\bwhat (?:does|do|is)\b[^?]{0,25}\bmean\b",
         r"\b(?:translate|the word|the phrase|meaning of)\b",
@@ -125,7 +126,7 @@ REQUEST_RULES: tuple[Rule, ...] = (
         r"请|帮(?:我|忙)" + _NOT_NOUN + r"|麻烦(?:你|您)?(?:帮|给|告诉|查|找|看|尽快)",
         r"能不能|能否|可不可以|可否|是否|有没有|是不是|会不会|要不要",
         r"(?:能|可以)(?:帮|给|告诉|查|找|推荐|订|换|退|便宜|发)" + _NOT_NOUN,
-        r"(?<![不别想])(?:想(?!想|一想)|要|需要|打算|希望|(?<=[我还就也都你您先那])得(?!到)|准备)" + _NOT_NOUN + r"[\u4e00-\u9fffa-z0-9]",  # 我还想看看…
+        r"(?<![不别想])(?:想(?!想|一想|好|通|清楚)|要|需要|打算|希望|(?<=[我还就也都你您先那])得(?!到)|准备)" + _NOT_NOUN + r"[\u4e00-\u9fffa-z0-9]",  # 我还想看看…
         r"另外|此外|顺便|还有(?:一|个|什么|事|问题)|还(?:想|要|需要|得|能)",
         r"(?:但是?|不过|可是|只是)(?!还是)",                               # 谢谢，但是鞋子有点挤脚
         r"告诉我|给我|发我|推荐|查|找|订(?!单)|预约|换(?!货)|退(?!款|货)|寄|发货|试穿",  # not 订单/退款
@@ -144,16 +145,23 @@ REQUEST_RULES: tuple[Rule, ...] = (
     ]),
     make_rule("request:not_done", zh=[                                    # wait, I'm not finished
         r"等(?:一)?(?:下|等|会儿?)|稍等|先别|别(?:走|挂|关|结束)|不对|(?:说|打|按|发|点)错了"
-        r"|还没(?:说完|问完|完|结束|好)|没说完|不是(?:要)?(?:再见|拜拜|结束|走)",
+        r"|还没(?:说完|问完|完|结束|好)|没说完|不是(?:要)?(?:再见|拜拜|结束|走)|(?:马上|一会儿?|待会儿?|等下)(?:就)?回来",
     ], en=[
         r"(?<![^,.!;|])(?:oh |um |no )?wait\b|\bwait (?:a|one) (?:sec|second|moment|minute)\b"
         r"|\b(?:hold on|hang on|one sec(?:ond)?|just a (?:sec|second|moment|minute)|actually"
         r"|let me (?:check|see|look|find|think|ask)|not (?:yet|done|finished)|oops|my bad"
         r"|didn't mean|wrong (?:button|key|chat)|still (?:have|need|got)|don't (?:say (?:bye|goodbye)|go|leave|close))\b",
-    ]),
-    make_rule("request:zai", zh=[r"再(?!见|次|也|会(?!员)|考虑|想想|想一想|商量|讨论|研究|琢磨|说|联系|聊)(?![^,.!?|]{1,4}也)"]),
+        r"\b(?:brb|be right back|back in a (?:sec|second|minute|min)|keep (?:this|the) (?:chat|window) open)\b",
+    ]),  # a pause with a promised return (马上回来, brb) is not a goodbye
+    make_rule("request:zai", zh=[r"(?<![不别])(?<!不想|不会|不要|不用|不必)再(?!见|次|也|会(?!员)|考虑|想想|想一想|商量|讨论|研究|琢磨|说|联系|聊)(?![^,.!?|]{1,4}也)"]),
 )
 
+# Gratitude, not "please": thanks with an intensifier or a reason (「辛苦了」, "thanks again",
+# "thank you so much", "thanks for your help") closes even after an answer.
+GRATEFUL = make_rule("closing:grateful", zh=[r"非常感谢|太感谢|十分感谢|万分感谢|(?:谢谢|感谢)(?:你|您)?(?:们)?的?"
+                                            r"(?:帮助|帮忙|耐心|解答)|辛苦(?:你|您)?了"],
+                     en=[r"\b(?:thank(?:s| you)|appreciate (?:it|that|your help))(?: (?:so|very) much"
+                         r"| a (?:lot|ton)| again| for (?:the|your|all|everything))|\bmuch appreciated\b"])
 ACK = make_rule("ack", zh=[r"了解|明白|懂|知道|收到|好的|好吧|好啊|好滴|好嘞|好哒|得嘞|行吧|可以的|是的|对的|ok|" + PARTICLES],
             en=[r"\b(?:ok(?:ay)?|alright|all right|sure|got it|i see|yes|yeah|yep|yup|no|nope|cool|kk|will do)\b"
                 r"|(?<![^,.!;|])i(?:'ll| do| did)" + END])

@@ -26,12 +26,13 @@ __all__ = ["ACK", "ADDRESS", "CLOSING_RULES", "FILLER", "MENTION_RULES", "PARTIC
 # Order matters only for the name reported: the first family that matched.
 CLOSING_RULES: tuple[Rule, ...] = (
     _rule("closing:bye", zh=[
-        r"再见|拜拜|回见|回头见|下次见|改天见|明天见|晚安|告辞|告退|下线了|(?:先|就)?挂了|再会(?!员)|后会有期",
+        r"再见(?![到过])|拜拜|回见|回头见|下次见|改天见|明天见|晚安|告辞|告退|下线了|(?:先|就)?挂了|再会(?!员)|后会有期",
         r"(?:^|(?<=[先我那就要得该,.!|]))(?:撤|溜|闪|遁|走|下)(?:了|咯|喽|啦)(?:撤了|溜了)*" + _END,
         r"(?<![^,.!~|])拜" + _END + r"|再(?:聊|联系)" + _END,                # 拜 alone; 明天再聊
         r"(?:^|(?<=[,.!~|那我先要得该]))(?:我|那我)?(?:先|要|得|该)?去?(?:睡|睡觉|吃饭|上班|上课|开会"
         r"|忙|洗澡)(?:去)?了" + _END,                                       # off to another activity
-        r"(?:回头|改天|下次|下回|有空)再(?:联系|聊|来|说)|再联系|有(?:问题|需要|事)再(?:找|问|联系|来)"
+        r"(?:(?:回头|改天|下次|下回|有空)再(?:联系|聊|来|说)|再联系|有(?:问题|需要|事)再来?(?:找|问|联系|来))"
+        r"(?:找|问)?(?:你|您|你们)?(?:玩|聊)?"                                  # 下次再来找你
         r"|不打扰(?:你|您)?了",
         r"祝(?:你|您|你们)[^,.!?]{0,10}(?:愉快|顺利|开心|快乐|好运|一天)|(?:^|(?<=[,.!~|]))祝(?:你|您|你们|大家)"
         r"[\u4e00-\u9fff]{2,8}" + _END,                                     # a wish closes
@@ -48,7 +49,7 @@ CLOSING_RULES: tuple[Rule, ...] = (
         r"(?:\bi(?:'ve| have)? |^)(?:have to|must|need to|got to|gotta|should|better) (?:go|leave|run|get going"
         r"|head out|bounce|jet|dash|fly|split|take off)(?: now| soon)?" + _END,
         r"\bi(?:'m| am|'ll be| will be) (?:leaving|heading out|off|going|out|logging off|logging out|signing off)"
-        r"(?: now)?" + _END + r"|\b(?:heading|going|off) to (?:bed|sleep)" + _END,
+        r"(?: now| then)?" + _END + r"|\b(?:heading|going|off) to (?:bed|sleep)" + _END,
         r"\b(?:gotta (?:go|run|bounce|dash|fly)|(?:out of|outta) here|signing off|until next time|till next time)\b",
     ]),
     _rule("closing:done", zh=[                                        # nothing more to ask
@@ -76,12 +77,14 @@ CLOSING_RULES: tuple[Rule, ...] = (
         r"\bthat should (?:be it|be all|be everything|do it|do)\b|\bthat(?:'s| is) (?:exactly |just )?what i (?:need|needed|wanted|was looking for)\b",
         r"(?<![^,.!;|])(?:there's |there is )?(?:nothing|no) (?:else|more)\b(?: for (?:now|today))?",
         r"\bi (?:don't|do not|won't|will not) (?:need|have) anything (?:else|more)\b"
+        r"|\b(?:don't|won't) think (?:there's|i need) anything (?:else|more)\b"
         r"|\b(?:no|(?:don't|won't) (?:have|need) any|not any) (?:more |further |other |additional )?questions\b",
         r"\b(?:that|you(?:'ve| have)?) answer(?:s|ed) (?:it|that|(?:all )?my questions?|everything)\b|\b(?:problem|issue|all|everything) (?:solved"
         r"|sorted|fixed|resolved)\b|\bi(?:'ve)? got (?:what i (?:need|needed|wanted)|everything i need)\b",
-        r"\bi(?:'m| am) (?:all )?(?:done|set|good|finished|fine)(?: here| for (?:now|today)| then| with (?:this|you|it)(?: people| guys)?)?" + _END
+        r"\bi(?:'m| am) (?:all )?(?:done|set|good|finished|fine)(?: here| now| for (?:now|today)| then| with (?:this|you|it)"
+        r"(?: people| guys)?| with (?:this|the|your) (?:store|shop|chat|place|company))?" + _END
         + r"|\ball (?:set|done)\b|(?<![^,.!;|])(?:all good|done)(?: now)?" + _END +
-        r"|\bwe(?:'re| are) (?:done|good|all set)\b",
+        r"|\bwe(?:'re| are) (?:all )?(?:done|good|set)\b",
         r"\bno,? thanks\b|\bno,? thank you\b|\bthat covers (?:it|everything)\b",
         r"\b(?:forget (?:it|i asked|about it)|never mind|i give up|no worries|no need)\b"
         r"|\bdon't bother(?: (?:replying|answering|responding))?" + _END +
@@ -141,6 +144,7 @@ CLOSING_RULES: tuple[Rule, ...] = (
     ]),
     _rule("closing:command", zh=[
         r"^(?:结束|退出)(?:对话|聊天|会话)?$|不聊了|聊到这(?:里|儿)?|先聊到这",
+        r"(?:^|(?<=[,.!~|]))(?:那|就)?(?:结束|到此为止)(?:吧|了吧)" + _END,           # 无语，结束吧
     ], en=[
         r"^(?:exit|quit)$|\bend (?:the |this |our )?(?:chat|conversation|session)\b",
     ]),

@@ -70,6 +70,13 @@ FAMILY_CASES = [
     ("这种服务态度，什么玩意儿，再见", "closing:bye"),
     ("好的，我会准时到店的，谢谢", "closing:wrapup"), ("ok, thank you. i will.", "closing:thanks"),
     ("not at this time, thanks", "closing:wrapup"), ("no, that should be all", "closing:done"),
+    # issue 16, third pass (after fresh set v2; written for the kit): gratitude after an answer,
+    # deferral with its object, negated 再, ending as its own clause, done with the business
+    ("size 9 it is, thanks so much for your help", "closing:thanks"), ("好的，辛苦了", "closing:thanks"),
+    ("好的，改天再来问你", "closing:bye"), ("行吧，我也不想再等了，就这样吧", "closing:done"),
+    ("算了，结束吧", "closing:done"), ("我想好了，回头再说", "closing:bye"),
+    ("i'm finished with this shop", "closing:done"), ("we are all good now", "closing:done"),
+    ("ok, i'm off then", "closing:bye"), ("i don't think i need anything else", "closing:done"),
 ]
 
 CONTINUE_CASES = [
@@ -111,6 +118,11 @@ CONTINUE_CASES = [
     ("I'll keep the receipt", "unclear:wrapup"), ("好的，我等一下再说", "request:not_done"),
     ("算了，你帮我退了吧", "request:question_or_task"),
     ("not right now", "unclear:wrapup"), ("i'll leave it up to you, thanks", "unclear:answer_then_thanks"),
+    # third pass: a pause with a promised return, a farewell refused, 再见 as "see again"
+    ("brb, grabbing my tape measure", "request:not_done"), ("我去拿一下鞋盒，一会儿回来", "request:not_done"),
+    ("keep this chat open for me", "request:not_done"),
+    ("don't say bye, I still need the invoice", "mention:quoted"),
+    ("以后再见到这个牌子我绕着走", "no_closing"),
 ]
 
 
