@@ -136,6 +136,15 @@ def test_fresh_sets_v1_and_v2_are_training_data(stem):
     assert {f"{stem}_zh.jsonl", f"{stem}_en.jsonl"} <= set(names)
 
 
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_fresh_set_v3_is_shipped_well_formed_and_held_out(language):
+    path = ROOT / "bench" / "data" / f"end_fresh3_{language}.jsonl"
+    rows = read_jsonl(str(path))
+    assert len(rows) >= 300 and {r["label"] for r in rows} == {0, 1}
+    assert all(set(r) == {"text", "label", "register"} for r in rows)
+    assert path.name not in ending_train.training_rows()[1]
+
+
 def test_training_never_reads_a_newer_blind_set():
     # only the files it names (and ../shared's development sets): fresh set v3 stays blind
     assert all("fresh3" not in p.name for p in ending_train.KIT_FILES)
