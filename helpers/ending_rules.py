@@ -83,7 +83,7 @@ CLOSING_RULES: tuple[Rule, ...] = (
         r"|\b(?:i'm|i am) not (?:discussing|talking about|arguing about|continuing) (?:this|it|that)\b"
         r"|\bno point (?:in )?(?:continuing|talking|chatting|discussing)\b|\b(?:you can )?stop (?:messaging|texting|replying to) me\b"
         r"|\b(?:you )?(?:don't|do not) need to (?:do anything|reply|respond)\b|\bno need to (?:reply|respond|answer)\b"
-        r"|\b(?:clearly |obviously )?you (?:can't|cannot) help(?: me)?" + _END + r"|\bi(?:'m| am) past caring\b"
+        r"|\b(?:clearly |obviously )?you (?:can't|cannot) help(?: me)?" + _END +
         r"|\bi (?:won't|will not|will never) (?:order|buy|shop)\b[^,.!?|]{0,25}? again\b|\bthat's that\b"
         r"|\bthat's me (?:done|sorted|finished)\b|\b(?:i'll|let's|we'll) leave it (?:there|at that)\b",
         r"\bi (?:don't|do not|won't|will not) (?:need|have) anything (?:else|more)\b"
@@ -156,7 +156,7 @@ CLOSING_RULES: tuple[Rule, ...] = (
         r"|enjoyed)\b[^,.!?]{0,25}?\b(?:talking|chatting|speaking|conversing|talked|chatted|spoke"
         r"|seeing you|catching up|catch up|to (?:talk|chat|speak|converse|get in touch)|talk|chat"
         r"|conversation)\b",
-        r"\byou(?:'re|r)? (?:the best|a (?:star|lifesaver|legend|gem))\b|\byou(?: guys)? rock\b|\byou(?:'ve)? (?:saved|made) (?:me|my)\b",
+        r"\byou(?:'re|r)? (?:the best|a (?:star|lifesaver|legend|gem))\b|\byou(?: guys| all)?(?:'re| are)? (?:rock|amazing|awesome|brilliant|stars)" + _END + r"|\byou(?:'ve)? (?:saved|made) (?:me|my)\b",
     ]),
     _rule("closing:command", zh=[
         r"^(?:结束|退出)(?:对话|聊天|会话)?$|不聊了|聊到这(?:里|儿)?|先聊到这",
