@@ -47,15 +47,30 @@ TARGET_PRECISION = 0.98
 FOLDS = 5
 
 
+def bare_acknowledgement(text: str) -> bool:
+    """Only 好的 / ok / great and fillers, no closing: whether it ends depends on the turn before."""
+    from .ending import CLOSING_RULES, _content, _found, _HAS_EN, _ZH_CHAR
+    from .ending_normalize import normalize
+
+    t = normalize(text)
+    zh, en = _ZH_CHAR.search(t) is not None, _HAS_EN.search(t) is not None
+    return _content(t, zh, en) == 0 and not any(_found(r, t, zh, en) for r in CLOSING_RULES)
+
+
 def training_rows() -> tuple[list[dict], list[str]]:
-    """Every training row, with ``_file`` (its file's name) and ``_weight`` added."""
+    """Every training row, with ``_file`` (its file's name) and ``_weight`` added.
+
+    A bare acknowledgement labeled "end" is left out: one message cannot show the turn before,
+    and the kit keeps the chat going there (precision first; CLINC150 labels "great" 0).
+    """
     files = list(KIT_FILES) + (sorted(DEV_SETS.glob("*.jsonl")) if DEV_SETS.is_dir() else [])
     rows = []
     for path in files:
         weight = KIT_WEIGHT if path in KIT_FILES else 1.0
         with open(path, encoding="utf-8") as f:
-            rows += [{**json.loads(line), "_file": path.name, "_weight": weight}
-                     for line in f if line.strip()]
+            rows += [{**row, "_file": path.name, "_weight": weight}
+                     for row in map(json.loads, filter(str.strip, f))
+                     if not (row["label"] == 1 and bare_acknowledgement(str(row["text"])))]
     return rows, [p.name for p in files]
 
 
