@@ -65,7 +65,7 @@ def _en_word(m: re.Match) -> str:
 _ZH_WORDS = _words(ZH_SPELLINGS, r"{}")
 _TOKENISED = re.compile(r"(?<=[a-z]) (?=n't\b|'(?:s|m|re|ve|ll|d)\b)")  # "that 's", "wo n't"
 _REPEATED = re.compile(r"([a-z])\1{2,}")  # "byeeee" -> "byee" (then EN_SPELLINGS: "bye")
-_NUMERIC_BYE = re.compile(r"(?:^|(?<=[,.!~ 了啦的哈嗯谢]))88+6?(?=$|[,.!~ 啦哈呀哦])|(?<![0-9])886(?![0-9])")
+_NUMERIC_BYE = re.compile(r"(?:^|(?<=[,.!~ 了啦的哈嗯谢]))88+6?(?=$|[,.!~ 啦哈呀哦])|(?<![0-9a-z])886(?![0-9a-z])")
 
 
 def normalize(text: str) -> str:

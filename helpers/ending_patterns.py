@@ -80,7 +80,8 @@ def _top_level(pattern: str) -> list[str]:
 
 BYE_ZH, BYE_EN = r"再见|拜拜|谢谢|晚安", r"bye|goodbye|good bye|thanks|thank you"
 # The clause ends here: "I need to leave" is a goodbye, "I need to leave on Tuesday" a plan.
-END = r"(?=[哈啊呀啦吧哦嗯~]*(?:$|[,.!~;|]| (?:thanks|thank you|bye|cheers)\b|谢|拜))"
+# An emoji after a clause only decorates it ("going to eat now 🍕"): it does not continue it.
+END = r"(?=[哈啊呀啦吧哦嗯~\u2600-\u27bf\ufe0f\U0001f300-\U0001faff]*(?:$|[,.!~;|]| (?:thanks|thank you|bye|cheers)\b|谢|拜))"
 PEOPLE_ZH = r"(?:我)?(?:的)?(?:老公|老婆|家人|家里人?|男朋友|女朋友|朋友|爸妈|爸爸|妈妈|对象|媳妇|室友|领导|同事|孩子)"
 LATER_ZH = r"再(?:说|来问?|问|找(?:你|您|你们)|联系|决定|买|看|定)(?:吧|哈|啦)?"  # "...then I'll come back"
 # "I'll need a taxi", "I'll send you the photo": a task for the assistant, not the user's own next step
@@ -98,7 +99,7 @@ MENTION_RULES: tuple[Rule, ...] = (
         r"(?:再见|拜拜)(?:说|讲)得|(?:别|不要|先别)[^,.!?]{0,3}说(?:再见|拜拜)|说了?(?:再见|拜拜)(?:以后|之后|的时候|后)|(?:告别|再见|欢送)(?:信|演讲|致辞|派对|聚会|礼物|卡片?|文案)",
     ], en=[
         rf'"[^"]{{0,12}}(?:{BYE_EN})[^"]{{0,12}}"',
-        r"\b(?:don't|do not|never) say (?:bye|good ?bye)\b|\bnot (?:saying )?(?:bye|good ?bye) yet\b",  # not said
+        r"\b(?:don't|do not|never) say (?:bye|good ?bye)\b|\bnot (?:saying )?(?:bye|good ?bye)(?: yet)?\b",  # not said
         r"\bhow (?:do|would|can|should|to) (?:you |i |we )?say\b",    # how do you say goodbye in French
         r"\bwhat (?:does|do|is)\b[^?]{0,25}\bmean\b",
         r"\b(?:translate|the word|the phrase|meaning of)\b",
@@ -123,13 +124,13 @@ REQUEST_RULES: tuple[Rule, ...] = (
     make_rule("request:question_or_task", zh=[
         r"\?|吗|(?<!么)么(?=$|[,.!~])|(?<![|好的了啦嗯哦])呢(?=$|[,.!~])",      # a question
         r"(?:能|可以|会|是|有|要)[\u4e00-\u9fff]{1,6}(?:不|没有?)(?=$|[,.!~])",  # 能包邮不 (A-not-A)
-        r"请|帮(?:我|忙)" + _NOT_NOUN + r"|麻烦(?:你|您)?(?:帮|给|告诉|查|找|看|尽快)",
+        r"(?<![申邀聘])请|帮(?:我|忙)" + _NOT_NOUN + r"|麻烦(?:你|您)?(?:帮|给|把|告诉|查|找|看|尽快)",
         r"能不能|能否|可不可以|可否|是否|有没有|是不是|会不会|要不要",
         r"(?:能|可以)(?:帮|给|告诉|查|找|推荐|订|换|退|便宜|发)" + _NOT_NOUN,
         r"(?<![不别想])(?:想(?!想|一想|好|通|清楚)|要|需要|打算|希望|(?<=[我还就也都你您先那])得(?!到)|准备)" + _NOT_NOUN + r"[\u4e00-\u9fffa-z0-9]",  # 我还想看看…
         r"另外|此外|顺便|还有(?:一|个|什么|事|问题)|还(?:想|要|需要|得|能)",
         r"(?:但是?|不过|可是|只是)(?!还是)",                               # 谢谢，但是鞋子有点挤脚
-        r"告诉我|给我|发我|推荐|查|找|订(?!单)|预约|换(?!货)|退(?!款|货)|寄|发货|试穿",  # not 订单/退款
+        r"告诉我|给我|发我|推荐|查|找|订(?!单|好)|预约|换(?!货)|退(?!款|货)|寄|发货|试穿",  # not 订单/退款
         r"多少|什么|啥|哪|几|怎么|如何|为什么|为何|谁",
     ], en=[
         r"\?",
@@ -153,7 +154,7 @@ REQUEST_RULES: tuple[Rule, ...] = (
         r"|didn't mean|wrong (?:button|key|chat)|still (?:have|need|got)|don't (?:say (?:bye|goodbye)|go|leave|close))\b",
         r"\b(?:brb|be right back|back in a (?:sec|second|minute|min)|keep (?:this|the) (?:chat|window) open)\b",
     ]),  # a pause with a promised return (马上回来, brb) is not a goodbye
-    make_rule("request:zai", zh=[r"(?<![不别])(?<!不想|不会|不要|不用|不必)再(?!见|次|也|会(?!员)|考虑|想想|想一想|商量|讨论|研究|琢磨|说|联系|聊)(?![^,.!?|]{1,4}也)"]),
+    make_rule("request:zai", zh=[r"(?<![不别])(?<!不想|不会|不要|不用|不必)再(?!见|次|也|会(?!员)|考虑|想想|想一想|商量|讨论|研究|琢磨|决定|说|联系|聊)(?![^,.!?|]{1,4}也)"]),
 )
 
 # Gratitude, not "please": thanks with an intensifier or a reason (「辛苦了」, "thanks again",
@@ -161,7 +162,7 @@ REQUEST_RULES: tuple[Rule, ...] = (
 GRATEFUL = make_rule("closing:grateful", zh=[r"非常感谢|太感谢|十分感谢|万分感谢|(?:谢谢|感谢)(?:你|您)?(?:们)?的?"
                                             r"(?:帮助|帮忙|耐心|解答)|辛苦(?:你|您)?了"],
                      en=[r"\b(?:thank(?:s| you)|appreciate (?:it|that|your help))(?: (?:so|very) much"
-                         r"| a (?:lot|ton)| again| for (?:the|your|all|everything))|\bmuch appreciated\b"])
+                         r"| a (?:lot|ton|bunch)| again| for (?:the|your|all|everything))|\bmuch appreciated\b"])
 ACK = make_rule("ack", zh=[r"了解|明白|懂|知道|收到|好的|好吧|好啊|好滴|好嘞|好哒|得嘞|行吧|可以的|是的|对的|ok|" + PARTICLES],
             en=[r"\b(?:ok(?:ay)?|alright|all right|sure|got it|i see|yes|yeah|yep|yup|no|nope|cool|kk|will do)\b"
                 r"|(?<![^,.!;|])i(?:'ll| do| did)" + END])

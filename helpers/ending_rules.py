@@ -33,7 +33,8 @@ CLOSING_RULES: tuple[Rule, ...] = (
         r"|忙|洗澡)(?:去)?了" + _END,                                       # off to another activity
         r"(?:(?:回头|改天|下次|下回|有空)再(?:联系|聊|来|说)|再联系|有(?:问题|需要|事)再来?(?:找|问|联系|来))"
         r"(?:找|问)?(?:你|您|你们)?(?:玩|聊)?"                                  # 下次再来找你
-        r"|不打扰(?:你|您)?了",
+        r"|不(?:打扰|麻烦)(?:你|您|你们)?了|(?:早点|好好|注意)休息",
+        r"(?:先|我|那我)+ ?(?:offline|log ?out|log ?off|sign ?off|下线)(?: 了|了)",       # 先 offline 了
         r"祝(?:你|您|你们)[^,.!?]{0,10}(?:愉快|顺利|开心|快乐|好运|一天)|(?:^|(?<=[,.!~|]))祝(?:你|您|你们|大家)"
         r"[\u4e00-\u9fff]{2,8}" + _END,                                     # a wish closes
     ], en=[
@@ -49,17 +50,19 @@ CLOSING_RULES: tuple[Rule, ...] = (
         r"(?:\bi(?:'ve| have)? |^)(?:have to|must|need to|got to|gotta|should|better) (?:go|leave|run|get going"
         r"|head out|bounce|jet|dash|fly|split|take off)(?: now| soon)?" + _END,
         r"\bi(?:'m| am|'ll be| will be) (?:leaving|heading out|off|going|out|logging off|logging out|signing off)"
-        r"(?: now| then)?" + _END + r"|\b(?:heading|going|off) to (?:bed|sleep)" + _END,
+        r"(?: now| then)?" + _END + r"|\b(?:heading|going|off) to (?:bed|sleep)" + _END
+        + r"|\b(?:going to|gonna|off to) (?:go )?(?:eat|sleep|bed|have (?:lunch|dinner))(?: now)?" + _END,
         r"\b(?:gotta (?:go|run|bounce|dash|fly)|(?:out of|outta) here|signing off|until next time|till next time)\b",
     ]),
     _rule("closing:done", zh=[                                        # nothing more to ask
         r"(?:没有|没|无)(?:别的|其他|其它|什么|啥|任何)*(?:需要|要|想)?(?:帮忙|帮助|问|买)?的?"
         r"(?:问题|事(?:情|儿)?|需要|需求|要求)?(?:了|啦)(?!解)",
-        r"没有(?:别的|其他|其它|任何)(?:问题|事(?:情|儿)?|需要|需求|要求)",
+        r"没有(?:别的|其他|其它|任何)(?:问题|事(?:情|儿)?|需要|需求|要求)|(?:没有|没)(?:什么|任何)?疑问了",
         r"不(?:需要|用|要)(?:(?:什么|别的|其他|其它)*(?:帮助|帮忙)?(?:了|啦)|(?=$|[,.!~|谢]))|不必了"
         r"|(?:^|(?<=[,.!~|就先还]))不了|没事了|算了|不(?=[,.!]?谢)|再也不[\u4e00-\u9fff]{0,8}?了"
         r"|(?:不(?:想|要|用|再|会)*|懒得)(?:跟|和|同)?(?:你|你们|您)?(?:问|聊|买|看|弄|搞|咨询|说|管|理|等|浪费时间|扯)了"
-        r"|不(?:需要|用|要)(?:你|你们|您)了",                                 # angry exits: 不想跟你说了
+        r"|不(?:需要|用|要)(?:你|你们|您)了|(?:我)?放弃了" + _END + r"|不(?:指望|期待)(?:你|你们|您)?了"
+        r"|没(?:有)?(?:必要|意思)(?:再)?(?:聊|说|谈|问)(?:下去)?了|不(?:用|必|需要)(?:再)?(?:回复|回)(?:我)?了",                                 # angry exits: 不想跟你说了
         r"(?:就|只)问(?:这个|这些)|(?:就|只)先?(?:问|聊|说|买|看|需要|要|想知道|是)?"
         r"(?:这些|这么多|这样|这么着|到这(?:里|儿)?)(?:了|吧|啦)?|先这样",
         r"(?:需要|要问|想问|想知道|要买)的[^,.!?]{0,4}?(?:就|只)?是?(?:这些|这么多)"
@@ -75,26 +78,37 @@ CLOSING_RULES: tuple[Rule, ...] = (
         r"(?: (?:that )?i (?:need|needed|want|wanted|have|had)(?: to (?:know|ask))?)?"
         r"(?: for (?:now|today|the day))?",
         r"\bthat should (?:be it|be all|be everything|do it|do)\b|\bthat(?:'s| is) (?:exactly |just )?what i (?:need|needed|wanted|was looking for)\b",
-        r"(?<![^,.!;|])(?:there's |there is )?(?:nothing|no) (?:else|more)\b(?: for (?:now|today))?",
+        r"(?<![^,.!;|])(?:there's |there is )?(?:nothing|no) (?:else|more|further)\b(?: for (?:now|today))?",
+        r"\b(?:i've got |i have |there's )?nothing (?:more|else|further) to (?:say|add|discuss)\b|\bwe(?:'re| are) (?:finished|through)\b"
+        r"|\b(?:i'm|i am) not (?:discussing|talking about|arguing about|continuing) (?:this|it|that)\b"
+        r"|\bno point (?:in )?(?:continuing|talking|chatting|discussing)\b|\b(?:you can )?stop (?:messaging|texting|replying to) me\b"
+        r"|\b(?:you )?(?:don't|do not) need to (?:do anything|reply|respond)\b|\bno need to (?:reply|respond|answer)\b"
+        r"|\b(?:clearly |obviously )?you (?:can't|cannot) help(?: me)?" + _END +
+        r"|\bi (?:won't|will not|will never) (?:order|buy|shop)\b[^,.!?|]{0,25}? again\b|\bthat's that\b"
+        r"|\bthat's me (?:done|sorted|finished)\b|\b(?:i'll|let's|we'll) leave it (?:there|at that)\b",
         r"\bi (?:don't|do not|won't|will not) (?:need|have) anything (?:else|more)\b"
         r"|\b(?:don't|won't) think (?:there's|i need) anything (?:else|more)\b"
         r"|\b(?:no|(?:don't|won't) (?:have|need) any|not any) (?:more |further |other |additional )?questions\b",
         r"\b(?:that|you(?:'ve| have)?) answer(?:s|ed) (?:it|that|(?:all )?my questions?|everything)\b|\b(?:problem|issue|all|everything) (?:solved"
-        r"|sorted|fixed|resolved)\b|\bi(?:'ve)? got (?:what i (?:need|needed|wanted)|everything i need)\b",
+        r"|sorted|fixed|resolved)\b|(?<!until )(?<!unless )(?<!once )(?<!when )(?<!if )\b(?:that|this|it)(?:'s| is| has)? (?:resolves|solves|fixes|sorts|resolved|solved|fixed"
+        r"|sorted)(?: (?:it|that|things|my (?:issue|problem)|everything))?(?: then| now)?" + _END + r"|\bi(?:'ve)? got (?:what i (?:need|needed|wanted)|everything i need)\b",
         r"\bi(?:'m| am) (?:all )?(?:done|set|good|finished|fine)(?: here| now| for (?:now|today)| then| with (?:this|you|it)"
         r"(?: people| guys)?| with (?:this|the|your) (?:store|shop|chat|place|company))?" + _END
         + r"|\ball (?:set|done)\b|(?<![^,.!;|])(?:all good|done)(?: now)?" + _END +
-        r"|\bwe(?:'re| are) (?:all )?(?:done|good|set)\b",
+        r"|\bwe(?:'re| are) (?:all )?(?:done|good|set|fine now)\b|(?<![^,.!;|])done here" + _END,
         r"\bno,? thanks\b|\bno,? thank you\b|\bthat covers (?:it|everything)\b",
         r"\b(?:forget (?:it|i asked|about it)|never mind|i give up|no worries|no need)\b"
         r"|\bdon't bother(?: (?:replying|answering|responding))?" + _END +
         r"|(?<![^,.!;|])(?:ok |okay |alright )?(?:got it|understood|noted|(?:all )?sorted)" + _END,
     ]),
     _rule("closing:leave", zh=[                                       # I'll decide later, elsewhere
+        r"(?:再|回去|自己|先)*(?:考虑|纠结|想想|琢磨|商量)(?:一下|下)?(?:再决定)?(?:买|选|要|订|续)?(?:哪|要不要|是否)"
+        r"[\u4e00-\u9fff]{0,6}" + _END + r"|(?<![^,.!~|])(?:那|就)?(?:以后)?再说(?:吧|了)" + _END,  # 考虑一下买哪款
         r"(?:再|回去|自己)+(?:考虑|想想|想一想|商量|研究|琢磨|对比|比较|比比|think|consider)(?:考虑|一下|下)?"
         r"|^(?:我|那我)?先?考虑(?:一下|下)?(?:吧|再说)?" + _END,
         r"(?:再|先|自己|随便)+(?:去)?(?:别家|别处|别的店|其他家)?(?:看看|逛逛|转转)(?:吧|再说)?" + _END
-        + r"|去(?:别家|别处|别的店|其他家)(?:看看|逛逛|买)?(?:了|吧)?" + _END,
+        + r"|去(?:别家|别处|别的店|其他家)(?:看看|逛逛|买)?(?:了|吧)?" + _END
+        + r"|去[^,.!?|什么哪几怎吗呢]{0,12}?(?:营业厅|实体店|门店|线下|柜台)[^,.!?|什么哪几怎吗呢]{0,6}?(?:看看|问问|问一下|办一下|办|买)(?:吧|了)?" + _END,
         rf"(?:再)?(?:问问|问一下|和|跟|同|找){_PEOPLE_ZH}(?:商量|说|问问|讨论)?(?:一下|下)?(?:吧|{_LATER_ZH})?"
         + _END,
         rf"(?:等(?!一?下|等|会)|回头|以后|下次|改天|到时候?|先)[^,.!?|]{{0,10}}?{_LATER_ZH}" + _END,   # 等快递到了再说
@@ -104,7 +118,8 @@ CLOSING_RULES: tuple[Rule, ...] = (
         rf"\bi(?:'ll|'m gonna|'m going to) (?:just )?(?:go ahead and )?{_NOT_TASK_EN}[a-z']+\b[^,.!?|]{{0,40}}? then"
         + _END,
         r"\b(?:i'll|i will|let me|i need to|i want to|i'd like to) (?:just )?(?:think (?:it over|about it)"
-        r"|sleep on it|look around|browse|shop around)(?: a bit| myself| on my own| first| more)*"
+        r"|sleep on it|look around|poke around|browse|shop around)(?: (?:the|this) (?:site|app|store|shop))?"
+        r"(?: a bit| myself| on my own| first| more| for a bit)*(?: and (?:decide|choose|pick)\b[^,.!?|]{0,30})?"
         r"(?: and (?:maybe )?(?:come|check|get) back(?: to you)?(?: later)?)?" + _END,
         rf"\b(?:i'll|let me|i need to|i have to|i should|i'm gonna|i'm going to|gonna) (?:ask|check with"
         rf"|talk to|talk it over with|run it by|discuss it with) {_PEOPLE_EN}(?: about it)?(?: first)?"
@@ -123,7 +138,8 @@ CLOSING_RULES: tuple[Rule, ...] = (
         r"(?:那我|我就|我先|我去|那就|我这就)(?:先|就|去|再)*(?:下单|付款|拍|买|试试|试一下|等|收货|量|去)[^,.!?|]{0,8}?"
         r"(?:了|吧|咯|啦)?" + _END,                                           # 那我先下单了
         r"我(?:一定|会|肯定|到时候?)+[\u4e00-\u9fff]{1,8}?的" + _END,            # 我会按时去的
-        r"(?:我|都)?(?:已经)?(?:看到|收到|找到|提交|弄好|填好|付好|搞懂)了" + _END,     # 物流信息我看到了
+        r"(?:我|都)?(?:已经)?(?:看到|收到|找到|提交|弄好|填好|付好|搞懂|订好|办好|到账|到手)了" + _END,
+        r"(?:我|那我)(?:就)?(?:自己|直接|亲自)(?:去|来|打电话|跑一趟)[^,.!?|什么哪几怎吗呢]{0,10}?(?:吧|了)?" + _END,     # 物流信息我看到了
     ], en=[
         rf"\bi(?:'ll|'m gonna|'m going to) (?:just )?(?:go ahead and )?{_NOT_TASK_EN}[a-z']+\b[^,.!?|]{{0,40}}",
         r"\b(?:submitted|received|arrived|(?:i )?see (?:it|them|the \w+) now)" + _END,
@@ -140,7 +156,7 @@ CLOSING_RULES: tuple[Rule, ...] = (
         r"|enjoyed)\b[^,.!?]{0,25}?\b(?:talking|chatting|speaking|conversing|talked|chatted|spoke"
         r"|seeing you|catching up|catch up|to (?:talk|chat|speak|converse|get in touch)|talk|chat"
         r"|conversation)\b",
-        r"\byou(?:'re|r)? (?:the best|a (?:star|lifesaver|legend|gem))\b|\byou(?:'ve)? (?:saved|made) (?:me|my)\b",
+        r"\byou(?:'re|r)? (?:the best|a (?:star|lifesaver|legend|gem))\b|\byou(?: guys| all)?(?:'re| are)? (?:rock|amazing|awesome|brilliant|stars)" + _END + r"|\byou(?:'ve)? (?:saved|made) (?:me|my)\b",
     ]),
     _rule("closing:command", zh=[
         r"^(?:结束|退出)(?:对话|聊天|会话)?$|不聊了|聊到这(?:里|儿)?|先聊到这",

@@ -77,6 +77,21 @@ FAMILY_CASES = [
     ("算了，结束吧", "closing:done"), ("我想好了，回头再说", "closing:bye"),
     ("i'm finished with this shop", "closing:done"), ("we are all good now", "closing:done"),
     ("ok, i'm off then", "closing:bye"), ("i don't think i need anything else", "closing:done"),
+    # fourth pass (written for the kit): resignation, the problem solved in other words, doing
+    # it oneself or in person, deliberating over a choice, satisfaction without thanks or bye
+    ("行吧，我放弃了", "closing:done"), ("算了，不指望你们了", "closing:done"),
+    ("没必要再聊下去了", "closing:done"), ("讲得很明白，我没什么疑问了", "closing:done"),
+    ("好的，那我自己去快递点寄吧，不麻烦你了", "closing:bye"), ("那我改天去门店试穿看看", "closing:leave"),
+    ("我再琢磨一下选哪双", "closing:leave"), ("嗯，以后再说吧", "closing:leave"),
+    ("好的亲，早点休息", "closing:bye"), ("了解，那我先 logout 了", "closing:bye"),
+    ("太好了，机票订好了，拜拜", "closing:bye"), ("ok, that fixes it", "closing:done"),
+    ("Nothing further from me.", "closing:done"), ("I have nothing more to say to you.", "closing:done"),
+    ("Fine, we are finished.", "closing:done"), ("You can stop messaging me now.", "closing:done"),
+    ("clearly you cannot help", "closing:done"), ("I won't shop here again", "closing:done"),
+    ("ok, that's me done", "closing:done"), ("alright, I'll leave it there", "closing:done"),
+    ("i'll just browse the app for a bit", "closing:leave"), ("you guys rock", "closing:pleasant"),
+    ("I'll think it over and decide at the weekend", "closing:leave"),
+    ("gonna go eat now 🍔", "closing:bye"), ("all good, thanks a bunch", "closing:done"),
 ]
 
 CONTINUE_CASES = [
@@ -123,6 +138,13 @@ CONTINUE_CASES = [
     ("keep this chat open for me", "request:not_done"),
     ("don't say bye, I still need the invoice", "mention:quoted"),
     ("以后再见到这个牌子我绕着走", "no_closing"),
+    # fourth pass: giving up one thing, 麻烦 + an action, 申请 is not 请, a condition is not an
+    # outcome, a farewell refused, a code is not a numeric bye, a question about a choice
+    ("我放弃了这张优惠券，换一张可以吗", "request:question_or_task"), ("麻烦把发票寄到公司", "request:question_or_task"),
+    ("我申请了退款", "no_closing"), ("我自己去门店退的话要带什么", "request:question_or_task"),
+    ("I won't be home until this is fixed", "no_closing"),
+    ("not bye, I still need the tracking number", "mention:quoted"),
+    ("the code SAVE886 does not work", "no_closing"), ("考虑一下买哪个好呢？", "request:question_or_task"),
 ]
 
 
