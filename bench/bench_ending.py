@@ -4,9 +4,9 @@ Every set × every offline strategy: precision, recall, F1 and the false-ending 
 turns where the user was not done but the chat would have ended), the share the rules are
 unsure about (what hybrid would send to the model), and the median decision time of
 ``rules`` (target ≤ 50 µs) and ``learned`` (target ≤ 200 µs). Sets: the kit's examples, the
-project's extra development examples, fresh sets v1, v2 and v3 (bench/data/end_fresh_{zh,en}.jsonl,
-end_fresh2_*, end_fresh3_*: each held out until measured once, used for tuning and training
-since 2026-12-02), the newest blind set when it is shipped (bench/data/end_fresh4_*.jsonl, never used
+project's extra development examples, fresh sets v1-v4 (bench/data/end_fresh_{zh,en}.jsonl,
+end_fresh2_* to end_fresh4_*: each held out until measured once, used for tuning and training
+since 2026-12-02), the newest blind set when it is shipped (bench/data/end_fresh5_*.jsonl, never used
 for tuning or training) and, when they exist next to the checkout, the development sets
 (../shared/data/endset/). The "用途" column says what
 each set was used for: a score on a set the rules were tuned on or the model was trained on
@@ -86,8 +86,8 @@ def datasets() -> list[tuple[str, str, list[dict]]]:
         sets += [(path.stem, "规则+训练", read_jsonl(str(path)))
                  for path in sorted(ENDSET.glob("*.jsonl"))]
     for stem, use in (("end_fresh", "v1，12-02起调过"), ("end_fresh2", "v2，12-02起调过"),
-                      ("end_fresh3", "v3，12-02起调过"),
-                      ("end_fresh4", "留出，未调")):  # v1-v3: development now; v4 when shipped
+                      ("end_fresh3", "v3，12-02起调过"), ("end_fresh4", "v4，12-02起调过"),
+                      ("end_fresh5", "留出，未调")):  # v1-v4: development now; v5 when shipped
         sets += [(path.stem, use, read_jsonl(str(path)))
                  for path in sorted(DATA.glob(f"{stem}_*.jsonl"))]
     return sets
