@@ -117,8 +117,9 @@ def main() -> int:
     for name, decide in (("rules", rules_decision), ("learned", learned.decide)):
         print(f"{name} 单句判定中位耗时：{median_us(all_texts, decide):.1f} µs（{len(all_texts)} 句 × "
               f"{REPEATS} 轮，time.perf_counter_ns；目标 ≤ {TARGET_US[name]} µs）")
-    print("送模型 = 规则没把握的比例：hybrid 交给大模型、combined 交给学习模型；“hybrid无模型”时沿用规则的猜测。")
-    print("用途“规则+训练”“v1–v3，12-02起调过”：规则照着它改过、学习模型用它训练过，分数偏乐观；"
+    print("送模型 = 规则没把握的比例（hybrid 交给大模型；“hybrid无模型”时沿用规则的猜测）；"
+          "combined 除了规则守门的句子（提问、请求、提到告别语），都由学习模型决定。")
+    print("用途“规则+训练”“v1–v4，12-02起调过”：规则照着它改过、学习模型用它训练过，分数偏乐观；"
           "“留出，未调”的分数才是对没见过的数据的估计（python -m helpers.ending_train 打印交叉验证的分数）。")
     print()
     model_strategies()

@@ -14,8 +14,8 @@ The kit's customer-service rows weigh KIT_WEIGHT times a corpus row: the chat's 
 Method: logistic regression on hashed character n-grams, full-batch gradient descent with
 Adam and an L2 penalty, in numpy; fixed seed. The decision threshold is chosen on
 out-of-fold predictions (5-fold cross-validation) as the lowest one whose precision is at
-least TARGET_PRECISION: a false ending costs more than a missed one. ``--leave-out STEM``
-also trains without the files whose name starts with STEM and scores them: the honest
+least TARGET_PRECISION, never below MIN_THRESHOLD: a false ending costs more than a missed one.
+``--leave-out STEM`` also trains without the files whose name starts with STEM and scores them: the honest
 estimate of what a new blind set will show (``--leave-out end_fresh4``).
 """
 from __future__ import annotations
@@ -46,6 +46,7 @@ EPOCHS, LEARNING_RATE, L2 = 300, 0.2, 1e-6
 KIT_WEIGHT = 3.0  # a customer-service row of the kit counts as this many corpus rows
 POSITIVE_WEIGHT = 4.0  # endings are rarer than other turns; weigh them up, but not to balance
 TARGET_PRECISION = 0.98
+MIN_THRESHOLD = 0.90  # the model alone ends no lower than combined's SURE_END (helpers/ending.py)
 FOLDS = 5
 
 
@@ -147,7 +148,7 @@ def metrics(p: np.ndarray, y: np.ndarray, threshold: float) -> dict:
 def choose_threshold(p: np.ndarray, y: np.ndarray) -> float:
     for percent in range(30, 96):
         if metrics(p, y, percent / 100)["precision"] >= TARGET_PRECISION:
-            return percent / 100
+            return max(percent / 100, MIN_THRESHOLD)
     return 0.95
 
 

@@ -100,9 +100,11 @@ def test_training_learns_and_is_deterministic(monkeypatch):
     assert ((p >= 0.5) == (y == 1)).all()
 
 
-def test_threshold_is_chosen_for_precision():
+def test_threshold_is_chosen_for_precision(monkeypatch):
     p = np.array([0.95, 0.9, 0.6, 0.55, 0.2])
     y = np.array([1, 1, 0, 1, 0], dtype=float)
+    assert ending_train.choose_threshold(p, y) == pytest.approx(0.90)  # never below the floor
+    monkeypatch.setattr(ending_train, "MIN_THRESHOLD", 0.0)
     assert ending_train.choose_threshold(p, y) == pytest.approx(0.61)  # above the false one
 
 
