@@ -15,8 +15,8 @@ Method: logistic regression on hashed character n-grams, full-batch gradient des
 Adam and an L2 penalty, in numpy; fixed seed. The decision threshold is chosen on
 out-of-fold predictions (5-fold cross-validation) as the lowest one whose precision is at
 least TARGET_PRECISION, never below MIN_THRESHOLD: a false ending costs more than a missed one.
-``--leave-out STEM`` also trains without the files whose name starts with STEM and scores them: the honest
-estimate of what a new blind set will show (``--leave-out end_fresh4``).
+``--leave-out STEM`` also trains without the files whose name starts with STEM and scores
+them: the honest estimate of what a new blind set will show (``--leave-out end_fresh4``).
 """
 from __future__ import annotations
 
