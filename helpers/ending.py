@@ -8,8 +8,8 @@ so this module decides in three ways a team would try:
 - ``learned``:  a character n-gram model learned from labeled examples (helpers/ending_model.py).
 - ``llm``:      one short classification call to the model (strict prompt).
 
-and two combinations: ``combined`` (rules, the learned model when the rules are unsure or when
-it is very sure, precision first; offline) and ``hybrid`` (rules, the LLM when they are unsure).
+and two combinations: ``combined`` (the rules guard: a question, a request, a quoted goodbye
+keep the chat; elsewhere the learned model decides, precision first; offline) and ``hybrid`` (rules, the LLM when they are unsure).
 
 Run ``python -m helpers.ending eval FILE.jsonl`` to measure a strategy (helpers/ending_cli.py).
 """
@@ -41,11 +41,12 @@ class Decision:
     unclear: bool = False  # the rules were not confident
 
 
-# ``combined``: the learned model must be sure to overrule unsure rules, surer (OVERRULE) to end a
-# chat the rules keep for a reason (a request word next to a closing, nothing asked; thanks after
-# an answer, as in 「不限，谢谢」, where the model sees little but the thanks). Margins: out-of-fold
-# and leave-one-set-out scores.
-SURE_END, SURE_CONTINUE, OVERRULE, RULES_KEEP = 0.95, 0.10, 0.99, {"unclear:answer_then_thanks"}
+# ``combined``: the rules GUARD, the learned model decides. A keep the rules give for a reason
+# that must win (a quoted goodbye, a question, a request, "not done yet") stands; only a request
+# word next to a closing, nothing asked, yields to a very sure model (OVERRULE). Everywhere else
+# the model decides: it ends at p >= SURE_END, and a closing the rules found ends unless the
+# model strongly disagrees (p < SURE_CONTINUE). Margins: leave-one-set-out scores (v3, v4).
+SURE_END, SURE_CONTINUE, OVERRULE, GUARDS = 0.90, 0.10, 0.99, ("mention:", "request:")
 
 
 # --- 1. The rules strategy: mentions, closings cut out, then what is left --------------------
@@ -92,12 +93,12 @@ def _closes_last(t: str, zh: bool, en: bool) -> bool:
     return strong and _content(last, zh, en) == 0
 
 
-def _kept_for_a_reason(text: str, rule: str) -> bool:
-    """Thanks after an answer, or a request word next to a closing with nothing asked."""
+def _yields_to_a_sure_model(text: str, rule: str) -> bool:
+    """A request word next to a closing with nothing asked: the one guard a model may overrule."""
     t = normalize(text)
     zh, en = _ZH_CHAR.search(t) is not None, _HAS_EN.search(t) is not None
-    return rule in RULES_KEEP or (rule.startswith("request:") and not _ASKS.search(t)
-                                  and any(_found(r, t, zh, en) for r in CLOSING_RULES))
+    return (rule.startswith("request:") and not _ASKS.search(t)
+            and any(_found(r, t, zh, en) for r in CLOSING_RULES))
 
 
 def rules_decision(text: str) -> Decision:
@@ -162,16 +163,16 @@ class EndDetector:
         rules = rules_decision(text)
         if self.strategy == "rules":
             return rules
-        if self.strategy == "combined" and not rules.ends and _kept_for_a_reason(text, rules.rule):
-            ends = probability(text) >= OVERRULE  # the rules keep it for a reason
-            return Decision(True, "combined", "learned", rules.unclear) if ends else (
-                Decision(False, "combined", rules.rule, rules.unclear))
-        if self.strategy != "llm" and not rules.unclear:  # clear: no model is consulted
-            return Decision(rules.ends, self.strategy, rules.rule)
         if self.strategy == "combined":
             p = probability(text)
-            return Decision(p >= SURE_CONTINUE if rules.ends else p >= SURE_END,
-                            "combined", "learned", True)
+            if not rules.ends and rules.rule.startswith(GUARDS):  # the rules guard: keep ...
+                ends = p >= OVERRULE and _yields_to_a_sure_model(text, rules.rule)  # ... mostly
+            else:  # the model decides; a closing the rules found lowers the bar
+                ends = p >= SURE_CONTINUE if rules.ends else p >= SURE_END
+            return Decision(ends, "combined", rules.rule if ends == rules.ends else "learned",
+                            rules.unclear)
+        if self.strategy != "llm" and not rules.unclear:  # clear: no model is consulted
+            return Decision(rules.ends, self.strategy, rules.rule)
         try:
             ends = bool(self.classify(text))
         except Exception:  # the chat must go on even when the model cannot answer
