@@ -154,6 +154,15 @@ def test_fresh_set_v4_is_shipped_well_formed_and_now_training_data(language):
     assert path.name in ending_train.training_rows()[1]
 
 
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_fresh_set_v5_is_shipped_well_formed_and_held_out(language):
+    path = ROOT / "bench" / "data" / f"end_fresh5_{language}.jsonl"
+    rows = read_jsonl(str(path))
+    assert len(rows) >= 300 and {r["label"] for r in rows} == {0, 1}
+    assert all(set(r) == {"text", "label", "register"} for r in rows)
+    assert path.name not in ending_train.training_rows()[1]
+
+
 def test_training_never_reads_a_newer_blind_set():
     # only the files it names (and ../shared's development sets): fresh set v5 stays blind
     assert all("fresh5" not in p.name for p in ending_train.KIT_FILES)
