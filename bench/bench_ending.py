@@ -27,13 +27,13 @@ import os
 import statistics
 import sys
 import time
-import unicodedata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from helpers.ending import EndDetector, evaluate, read_jsonl, rules_decision  # noqa: E402
+from helpers.listing import display_width  # noqa: E402
 
 EXAMPLES = ROOT / "notebooks" / "data" / "end_examples.jsonl"
 DATA = ROOT / "bench" / "data"
@@ -52,9 +52,7 @@ def has_chinese(text: str) -> bool:
     return any("\u4e00" <= c <= "\u9fff" for c in text)
 
 
-def width(text: str) -> int:
-    """Terminal columns: CJK characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+width = display_width  # terminal columns: a Chinese character takes two
 
 
 def row(cells: list[object], widths: list[int], left: int = 2) -> str:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import random
 import sys
-import unicodedata
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from helpers.conversation import Conversation  # noqa: E402
+from helpers.listing import display_width  # noqa: E402
 from helpers.tokens import count_message_tokens, count_tokens, estimate_cost  # noqa: E402
 
 TURNS = 50
@@ -49,9 +49,7 @@ def make_text(rng: random.Random, clauses: list[str], low: int, high: int) -> st
     return text[: target - 1] + "。"
 
 
-def width(text: str) -> int:
-    """Terminal columns: CJK characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+width = display_width  # terminal columns: a Chinese character takes two
 
 
 def row(cells: list[object], widths: list[int]) -> str:

@@ -52,8 +52,8 @@ def show_source(obj: Any, start: Optional[str] = None, lines: Optional[int] = No
     return HTML(title + code_html(source_text(obj, start, lines)))
 
 
-def _columns(text: str) -> int:
-    """Display width: a Chinese character takes two columns, a Latin one one."""
+def display_width(text: str) -> int:
+    """Display columns: a Chinese (East Asian wide or fullwidth) character takes two, a Latin one one."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
@@ -64,7 +64,7 @@ def html_table(header: Iterable[Any], rows: Iterable[Iterable[Any]]):
     def cells(values: Iterable[Any], tag: str) -> str:
         out = []
         for value in map(str, values):  # short cells never break; long ones wrap, not squeeze
-            wrap = "white-space:nowrap" if _columns(value) <= 20 else "min-width:12em"
+            wrap = "white-space:nowrap" if display_width(value) <= 20 else "min-width:12em"
             out.append(f'<{tag} style="text-align:left;{wrap}">{html.escape(value)}</{tag}>')
         return "".join(out)
 

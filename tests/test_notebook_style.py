@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from pathlib import Path
 
 import pytest
+
+from helpers.listing import display_width
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 # Every lesson, whoever wrote it: 00_…, 03b_…, 10_… (a letter after the number is a sub-lesson).
@@ -28,9 +29,7 @@ MAX_CELLS = 45
 RAW_REPRS = re.compile(r"\b(GenerationResponse|Reply)\((text|status_code|request_id|output)=")
 
 
-def width(line: str) -> int:
-    """Display columns: East Asian wide (W) and fullwidth (F) characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+width = display_width  # display columns: a Chinese character takes two
 
 
 def load(path: Path) -> list[dict]:

@@ -16,9 +16,10 @@ import json
 import os
 import re
 import time
-import unicodedata
 
 import pytest
+
+from helpers.listing import display_width
 
 from . import ui
 from .lab import VIEWS, lessons
@@ -64,11 +65,8 @@ def zoom(page, view: str) -> None:
 
 def widest_code_cell(nb: dict) -> int:
     """Position of the code cell with the longest line (in display columns: CJK counts 2)."""
-    def columns(line: str) -> int:
-        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
-
     return max(code_cells(nb), key=lambda ic: max(
-        (columns(line) for line in "".join(ic[1]["source"]).splitlines()), default=0))[0]
+        (display_width(line) for line in "".join(ic[1]["source"]).splitlines()), default=0))[0]
 
 
 def look(page, folder, view: str, nb: dict) -> list[dict]:
