@@ -3,12 +3,12 @@
     python -m helpers.ending_train            # train, report, write helpers/ending_model.npz
 
 Data: the kit's examples (notebooks/data/end_examples.jsonl), the project's own extra
-development examples (bench/data/end_dev_extra.jsonl), fresh sets v1-v6 and task-dialogue set
-v1 (bench/data/end_fresh_{zh,en}.jsonl, end_fresh2_* to end_fresh6_*, end_task_*: each held out
+development examples (bench/data/end_dev_extra.jsonl), fresh sets v1-v7 and task-dialogue set
+v1 (bench/data/end_fresh_{zh,en}.jsonl, end_fresh2_* to end_fresh7_*, end_task_*: each held out
 until it was measured once, used for tuning and training since 2026-12-02), training sets
 written for it (bench/data/end_train6?_*) and, when they exist next to the checkout, the
 development sets in ../shared/data/endset/ (not part of the kit; without them the model learns
-from the kit's files alone). The newest blind sets (end_fresh7_*, end_task2_*) are never read
+from the kit's files alone). The newest blind sets (end_fresh8_*, end_task2_*) are never read
 here: a score on them would no longer be a fair test.
 The kit's customer-service rows weigh KIT_WEIGHT times a corpus row: the chat's register.
 
@@ -17,7 +17,7 @@ Adam and an L2 penalty, in numpy; fixed seed. The decision threshold is chosen o
 out-of-fold predictions (5-fold cross-validation) as the lowest one whose precision is at
 least TARGET_PRECISION, never below MIN_THRESHOLD: a false ending costs more than a missed one.
 ``--leave-out STEM`` also trains without the files whose name starts with STEM and scores
-them: the honest estimate of what a new blind set will show (``--leave-out end_fresh6``).
+them: the honest estimate of what a new blind set will show (``--leave-out end_fresh7``).
 """
 from __future__ import annotations
 
@@ -45,6 +45,8 @@ KIT_FILES = [ROOT / "notebooks" / "data" / "end_examples.jsonl",
              ROOT / "bench" / "data" / "end_fresh5_en.jsonl",
              ROOT / "bench" / "data" / "end_fresh6_zh.jsonl",  # fresh set v6: likewise
              ROOT / "bench" / "data" / "end_fresh6_en.jsonl",
+             ROOT / "bench" / "data" / "end_fresh7_zh.jsonl",  # fresh set v7: likewise
+             ROOT / "bench" / "data" / "end_fresh7_en.jsonl",
              ROOT / "bench" / "data" / "end_task_zh.jsonl",  # task dialogues v1: likewise
              ROOT / "bench" / "data" / "end_task_en.jsonl",
              *sorted((ROOT / "bench" / "data").glob("end_train*_??.jsonl"))]  # written to train on
