@@ -31,25 +31,14 @@ import numpy as np
 from .ending_model import BUCKETS, ORDERS, WEIGHTS, features
 from .envfile import KIT_ROOT as ROOT
 
-KIT_FILES = [ROOT / "notebooks" / "data" / "end_examples.jsonl",
-             ROOT / "bench" / "data" / "end_dev_extra.jsonl",
-             ROOT / "bench" / "data" / "end_fresh_zh.jsonl",  # fresh set v1: development data now
-             ROOT / "bench" / "data" / "end_fresh_en.jsonl",
-             ROOT / "bench" / "data" / "end_fresh2_zh.jsonl",  # fresh set v2: likewise
-             ROOT / "bench" / "data" / "end_fresh2_en.jsonl",
-             ROOT / "bench" / "data" / "end_fresh3_zh.jsonl",  # fresh set v3: likewise
-             ROOT / "bench" / "data" / "end_fresh3_en.jsonl",
-             ROOT / "bench" / "data" / "end_fresh4_zh.jsonl",  # fresh set v4: likewise
-             ROOT / "bench" / "data" / "end_fresh4_en.jsonl",
-             ROOT / "bench" / "data" / "end_fresh5_zh.jsonl",  # fresh set v5: likewise
-             ROOT / "bench" / "data" / "end_fresh5_en.jsonl",
-             ROOT / "bench" / "data" / "end_fresh6_zh.jsonl",  # fresh set v6: likewise
-             ROOT / "bench" / "data" / "end_fresh6_en.jsonl",
-             ROOT / "bench" / "data" / "end_fresh7_zh.jsonl",  # fresh set v7: likewise
-             ROOT / "bench" / "data" / "end_fresh7_en.jsonl",
-             ROOT / "bench" / "data" / "end_task_zh.jsonl",  # task dialogues v1: likewise
-             ROOT / "bench" / "data" / "end_task_en.jsonl",
-             *sorted((ROOT / "bench" / "data").glob("end_train*_??.jsonl"))]  # written to train on
+DATA = ROOT / "bench" / "data"
+# Blind sets, each measured once and then used for tuning and training (bench/data/README.md).
+MEASURED_SETS = ("end_fresh", "end_fresh2", "end_fresh3", "end_fresh4", "end_fresh5",
+                 "end_fresh6", "end_fresh7", "end_task")
+KIT_FILES = [ROOT / "notebooks" / "data" / "end_examples.jsonl", DATA / "end_dev_extra.jsonl",
+             *(DATA / f"{stem}_{language}.jsonl"
+               for stem in MEASURED_SETS for language in ("zh", "en")),
+             *sorted(DATA.glob("end_train*_??.jsonl"))]  # written to train on
 DEV_SETS = ROOT.parent / "shared" / "data" / "endset"
 SEED = 20240518
 EPOCHS, LEARNING_RATE, L2 = 300, 0.2, 1e-6
