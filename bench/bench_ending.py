@@ -53,13 +53,10 @@ def has_chinese(text: str) -> bool:
     return any("\u4e00" <= c <= "\u9fff" for c in text)
 
 
-width = display_width  # terminal columns: a Chinese character takes two
-
-
 def row(cells: list[object], widths: list[int], left: int = 2) -> str:
     """The first ``left`` cells are left-aligned text, the rest right-aligned numbers."""
-    out = [str(c) + " " * (w - width(str(c))) for c, w in zip(cells[:left], widths)]
-    out += [" " * (w - width(str(c))) + str(c) for c, w in zip(cells[left:], widths[left:])]
+    out = [str(c) + " " * (w - display_width(str(c))) for c, w in zip(cells[:left], widths)]
+    out += [" " * (w - display_width(str(c))) + str(c) for c, w in zip(cells[left:], widths[left:])]
     return "  ".join(out)
 
 

@@ -49,18 +49,15 @@ def make_text(rng: random.Random, clauses: list[str], low: int, high: int) -> st
     return text[: target - 1] + "。"
 
 
-width = display_width  # terminal columns: a Chinese character takes two
-
-
 def row(cells: list[object], widths: list[int]) -> str:
-    return "  ".join(" " * (w - width(str(c))) + str(c) for c, w in zip(cells, widths))
+    return "  ".join(" " * (w - display_width(str(c))) + str(c) for c, w in zip(cells, widths))
 
 
 def main() -> None:
     rng = random.Random(SEED)
     conv = Conversation(system=SYSTEM, budget_tokens=BUDGET)
     headers = ["轮次", "完整历史消息数", "完整历史 tokens", f"预算 {BUDGET} tokens", "预算下发送消息数"]
-    widths = [width(h) for h in headers]
+    widths = [display_width(h) for h in headers]
     lines, full_sizes, budget_sizes, first_trim = [], [], [], None
 
     for turn in range(1, TURNS + 1):

@@ -29,9 +29,6 @@ MAX_CELLS = 45
 RAW_REPRS = re.compile(r"\b(GenerationResponse|Reply)\((text|status_code|request_id|output)=")
 
 
-width = display_width  # display columns: a Chinese character takes two
-
-
 def load(path: Path) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))["cells"]
 
@@ -80,10 +77,10 @@ def test_every_nbval_tag_says_why_in_the_cell_metadata(path: Path):
 
 @lessons
 def test_no_code_line_over_88_columns(path: Path):
-    long = [(i, n + 1, width(line)) for i, cell in enumerate(load(path))
+    long = [(i, n + 1, display_width(line)) for i, cell in enumerate(load(path))
             if cell["cell_type"] == "code"
             for n, line in enumerate(text(cell["source"]).splitlines())
-            if width(line) > MAX_LINE]
+            if display_width(line) > MAX_LINE]
     assert not long, f"(cell, line, columns) over {MAX_LINE} columns: {long}"
 
 
@@ -126,11 +123,11 @@ def test_the_width_check_counts_a_chinese_character_as_two_columns(tmp_path: Pat
         return path
 
     wide = "print('" + "长" * 41 + "，')"  # 51 characters, 93 columns
-    assert len(wide) <= MAX_LINE < width(wide)
+    assert len(wide) <= MAX_LINE < display_width(wide)
     with pytest.raises(AssertionError):
         test_no_code_line_over_88_columns(notebook(wide))
     one_over = "print('" + "长" * 40 + "')"  # 49 characters, 89 columns: one too many
-    assert width(one_over) == MAX_LINE + 1
+    assert display_width(one_over) == MAX_LINE + 1
     with pytest.raises(AssertionError):
         test_no_code_line_over_88_columns(notebook(one_over))
     test_no_code_line_over_88_columns(notebook("print('" + "长" * 39 + "1')"))  # 88 columns
