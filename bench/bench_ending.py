@@ -4,10 +4,10 @@ Every set × every offline strategy: precision, recall, F1 and the false-ending 
 turns where the user was not done but the chat would have ended), the share the rules are
 unsure about (what hybrid would send to the model), and the median decision time of
 ``rules`` (target ≤ 50 µs) and ``learned`` (target ≤ 200 µs). Sets: the kit's examples, the
-project's extra development examples, fresh sets v1-v8 and task dialogues v1
-(bench/data/end_fresh_{zh,en}.jsonl, end_fresh2_* to end_fresh8_*, end_task_*: each held out until
+project's extra development examples, fresh sets v1-v7 and task dialogues v1
+(bench/data/end_fresh_{zh,en}.jsonl, end_fresh2_* to end_fresh7_*, end_task_*: each held out until
 measured once, used for tuning and training since 2026-12-02), the newest blind sets when they
-are shipped (bench/data/end_fresh9_*.jsonl, end_task2_*.jsonl: never used
+are shipped (bench/data/end_fresh8_*, end_fresh9_*, end_task2_*: never used
 for tuning or training) and, when they exist next to the checkout, the development sets
 (../shared/data/endset/). The "用途" column says what
 each set was used for: a score on a set the rules were tuned on or the model was trained on
@@ -84,7 +84,7 @@ def datasets() -> list[tuple[str, str, list[dict]]]:
     for stem, use in (("end_fresh", "v1，12-02起调过"), ("end_fresh2", "v2，12-02起调过"),
                       ("end_fresh3", "v3，12-02起调过"), ("end_fresh4", "v4，12-02起调过"),
                       ("end_fresh5", "v5，12-02起调过"), ("end_fresh6", "v6，12-02起调过"),
-                      ("end_fresh7", "v7，12-02起调过"), ("end_fresh8", "v8，12-02起调过"),
+                      ("end_fresh7", "v7，12-02起调过"), ("end_fresh8", "留出，未调"),
                       ("end_task", "任务v1，调过"), ("end_fresh9", "留出，未调"),
                       ("end_task2", "留出，未调")):  # the newest sets: held out when shipped
         sets += [(path.stem, use, read_jsonl(str(path)))
@@ -118,7 +118,7 @@ def main() -> int:
               f"{REPEATS} 轮，time.perf_counter_ns；目标 ≤ {TARGET_US[name]} µs）")
     print("送模型 = 规则没把握的比例（hybrid 交给大模型；“hybrid无模型”时沿用规则的猜测）；"
           "combined 除了规则守门的句子（提问、请求、提到告别语），都由学习模型决定。")
-    print("用途“规则+训练”“v1–v8、任务v1，调过”：规则照着它改过、学习模型用它训练过，分数偏乐观；"
+    print("用途“规则+训练”“v1–v7、任务v1，调过”：规则照着它改过、学习模型用它训练过，分数偏乐观；"
           "“留出，未调”的分数才是对没见过的数据的估计（python -m helpers.ending_train 打印交叉验证的分数）。")
     print()
     model_strategies()

@@ -3,13 +3,13 @@
     python -m helpers.ending_train            # train, report, write helpers/ending_model.npz
 
 Data: the kit's examples (notebooks/data/end_examples.jsonl), the project's own extra
-development examples (bench/data/end_dev_extra.jsonl), fresh sets v1-v8 and task-dialogue set
-v1 (bench/data/end_fresh_{zh,en}.jsonl, end_fresh2_* to end_fresh8_*, end_task_*: each held out
+development examples (bench/data/end_dev_extra.jsonl), fresh sets v1-v7 and task-dialogue set
+v1 (bench/data/end_fresh_{zh,en}.jsonl, end_fresh2_* to end_fresh7_*, end_task_*: each held out
 until it was measured once, used for tuning and training since 2026-12-02), training sets
 written for it (bench/data/end_train6?_*) and, when they exist next to the checkout, the
 development sets in ../shared/data/endset/ (not part of the kit; without them the model learns
-from the kit's files alone). The newest blind sets (end_fresh9_*, end_task2_*) are never read
-here: a score on them would no longer be a fair test.
+from the kit's files alone). The newest blind sets (end_fresh8_*, end_fresh9_*, end_task2_*)
+are never read here: a score on them would no longer be a fair test.
 The kit's customer-service rows weigh KIT_WEIGHT times a corpus row: the chat's register.
 
 Method: logistic regression on hashed character n-grams, full-batch gradient descent with
@@ -34,7 +34,7 @@ from .envfile import KIT_ROOT as ROOT
 DATA = ROOT / "bench" / "data"
 # Blind sets, each measured once and then used for tuning and training (bench/data/README.md).
 MEASURED_SETS = ("end_fresh", "end_fresh2", "end_fresh3", "end_fresh4", "end_fresh5",
-                 "end_fresh6", "end_fresh7", "end_fresh8", "end_task")
+                 "end_fresh6", "end_fresh7", "end_task")
 KIT_FILES = [ROOT / "notebooks" / "data" / "end_examples.jsonl", DATA / "end_dev_extra.jsonl",
              *(DATA / f"{stem}_{language}.jsonl"
                for stem in MEASURED_SETS for language in ("zh", "en")),
