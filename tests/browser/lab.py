@@ -10,6 +10,7 @@ pacing (LLM_REPLAY_SPEED=1) for lessons that stream and the chat widget, one wit
 """
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
@@ -74,18 +75,23 @@ class Lab:
                    JUPYTERLAB_SETTINGS_DIR=str(settings),
                    JUPYTERLAB_WORKSPACES_DIR=str(tmp / "lab-workspaces"),
                    MPLCONFIGDIR=str(tmp / "mpl"), PYTHONDONTWRITEBYTECODE="1")
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(tmp / "jupyter.log", "w")
         self.log_path = tmp / "jupyter.log"
         root_flag = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter", "lab", "--no-browser", *root_flag,
-             f"--port={self.port}", "--ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}",
-             f"--ServerApp.root_dir={self.root}", "--ServerApp.port_retries=0",
-             "--LabApp.news_url=", "--ServerApp.disable_check_xsrf=False"],
-            cwd=self.root, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        self._wait()
+        for attempt in range(3):  # another process may take the free port before Lab binds it
+            self.port = free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
+            self.log = open(self.log_path, "w")
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "jupyter", "lab", "--no-browser", *root_flag,
+                 f"--port={self.port}", "--ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}",
+                 f"--ServerApp.root_dir={self.root}", "--ServerApp.port_retries=0",
+                 "--LabApp.news_url=", "--ServerApp.disable_check_xsrf=False"],
+                cwd=self.root, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+            if self._wait(last=attempt == 2):
+                return
+            self.proc.kill()
+            self.proc.wait()
+            self.log.close()
 
     def api(self, path: str, method: str = "GET") -> object:
         req = urllib.request.Request(f"{self.url}/api/{path}", method=method,
@@ -94,14 +100,21 @@ class Lab:
             body = resp.read()
         return json.loads(body) if body else None
 
-    def _wait(self, timeout: float = 90) -> None:
+    def _wait(self, timeout: float = 90, last: bool = True) -> bool:
+        """True once Lab answers; False (or, on the last attempt, an error) if the port was taken."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited: {self.log_path.read_text()}")
+                if last:
+                    raise RuntimeError(f"jupyter lab exited: {self.log_path.read_text()}")
+                return False
             try:
                 self.api("status")
-                return
+                return True
+            except http.client.HTTPException:  # something else answers on the port
+                if last:
+                    raise
+                return False
             except OSError:
                 time.sleep(0.3)
         raise RuntimeError("jupyter lab did not answer within 90 s")
